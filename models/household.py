@@ -1,0 +1,262 @@
+"""The household: its accounts, holdings, targets, history, cash flows, tax profile and settings.
+
+Build it from a folder (:func:`models.loading.load_household`) or straight from pandas
+frames (:meth:`Household.from_frames`); both run the same checks of
+:mod:`models.validation`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .dates import to_day
+from .errors import InputError
+from .settings import PlanSettings, TaxProfile
+from .tables import Accounts, Cashflows, History, Lots, Securities, Targets
+from .validation import ACCOUNT_TYPES, Columns
+
+WEIGHT_SUM_TOLERANCE = 1e-6
+CASH_CLASS = "cash"
+
+
+@dataclass(frozen=True, eq=False)
+class Household:
+    as_of: np.datetime64
+    tax: TaxProfile
+    settings: PlanSettings
+    accounts: Accounts
+    securities: Securities
+    lots: Lots
+    targets: Targets
+    history: History
+    cashflows: Cashflows
+    buy_menu: np.ndarray          # bool (accounts × securities): allowed.csv, True where absent
+    name: str = field(default="household")
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_frames(cls, *, as_of: Any, accounts: pd.DataFrame, securities: pd.DataFrame,
+                    lots: pd.DataFrame, targets: pd.DataFrame,
+                    transactions: pd.DataFrame | None = None,
+                    cashflows: pd.DataFrame | None = None, allowed: pd.DataFrame | None = None,
+                    tax: TaxProfile | None = None, settings: PlanSettings | None = None,
+                    name: str = "household") -> "Household":
+        """Build and validate a household from frames with the columns of SPEC §1."""
+        as_of_day = to_day(as_of)
+        acc = _accounts(Columns(accounts, "accounts.csv"))
+        sec = _securities(Columns(securities, "securities.csv"))
+        lot = _lots(Columns(lots, "lots.csv"), acc, sec, as_of_day)
+        tgt = _targets(Columns(targets, "targets.csv"))
+        hist = _history(Columns(transactions if transactions is not None else _empty(
+            ["date", "account_id", "symbol", "action", "quantity", "price"]), "transactions.csv"),
+            acc, as_of_day)
+        flows = _cashflows(Columns(cashflows if cashflows is not None else _empty(
+            ["date", "account_id", "amount"]), "cashflows.csv"), acc, sec)
+        menu = _buy_menu(Columns(allowed, "allowed.csv") if allowed is not None else None, acc, sec)
+        return cls(as_of=as_of_day, tax=tax or TaxProfile(), settings=settings or PlanSettings(),
+                   accounts=acc, securities=sec, lots=lot, targets=tgt, history=hist,
+                   cashflows=flows, buy_menu=menu, name=name)
+
+    def with_settings(self, **changes: Any) -> "Household":
+        return replace(self, settings=replace(self.settings, **changes))
+
+    def with_tax(self, **changes: Any) -> "Household":
+        return replace(self, tax=replace(self.tax, **changes))
+
+    # ---- derived arrays -----------------------------------------------------------------
+    @cached_property
+    def lot_price(self) -> np.ndarray:
+        return self.securities.price[self.lots.security]
+
+    @cached_property
+    def lot_value(self) -> np.ndarray:
+        return self.lots.quantity * self.lot_price
+
+    @cached_property
+    def lot_taxable(self) -> np.ndarray:
+        return self.accounts.taxable[self.lots.account]
+
+    @cached_property
+    def can_buy(self) -> np.ndarray:
+        """bool (accounts × securities): the account may buy the security."""
+        return self.buy_menu & self.securities.can_buy[None, :]
+
+    @cached_property
+    def classes(self) -> np.ndarray:
+        """Every asset class: the targets' first, then any held or tradable class without one."""
+        extra = sorted(set(self.securities.asset_class) - set(self.targets.asset_class) - {CASH_CLASS})
+        return np.array(list(self.targets.asset_class) + extra, dtype=object)
+
+    @cached_property
+    def class_target(self) -> np.ndarray:
+        weight = dict(zip(self.targets.asset_class, self.targets.weight))
+        return np.array([weight.get(c, 0.0) for c in self.classes])
+
+    @cached_property
+    def class_band(self) -> np.ndarray:
+        """The band of each class: absolute (per class or default), tightened by the relative band."""
+        band = dict(zip(self.targets.asset_class, self.targets.band))
+        absolute = np.array([band.get(c, np.nan) for c in self.classes], dtype=float)
+        absolute = np.where(np.isnan(absolute), self.settings.band, absolute)
+        if self.settings.relative_band is not None:
+            absolute = np.minimum(absolute, self.settings.relative_band * self.class_target)
+        return absolute
+
+    @cached_property
+    def cash_is_class(self) -> bool:
+        return CASH_CLASS in set(self.targets.asset_class)
+
+    @cached_property
+    def security_class(self) -> np.ndarray:
+        """int class row of each security."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        return np.array([index[c] for c in self.securities.asset_class], dtype=np.int64)
+
+    @cached_property
+    def cash_class(self) -> int | None:
+        return int(np.flatnonzero(self.classes == CASH_CLASS)[0]) if self.cash_is_class else None
+
+    @cached_property
+    def account_flows(self) -> np.ndarray:
+        """Deposits minus withdrawals per account (cash flows without a symbol), dollars."""
+        plain = ~self.cashflows.is_purchase
+        return np.bincount(self.cashflows.account[plain], self.cashflows.amount[plain],
+                           minlength=len(self.accounts))
+
+    @cached_property
+    def total_value(self) -> float:
+        """Household value after the cash flows: holdings + cash + deposits − withdrawals.
+
+        It does not depend on the trades, so class weights are linear in them.
+        """
+        return float(self.lot_value.sum() + self.accounts.cash.sum() + self.account_flows.sum())
+
+    @cached_property
+    def wash_groups(self) -> np.ndarray:
+        """Every wash group: the securities' groups, then symbols only seen in the history."""
+        known = list(dict.fromkeys(self.securities.wash_group))
+        extra = sorted(set(self.history.symbol) - set(self.securities.symbol) - set(known))
+        return np.array(known + extra, dtype=object)
+
+    @cached_property
+    def group_index(self) -> dict[str, int]:
+        return {g: i for i, g in enumerate(self.wash_groups)}
+
+    def group_of_symbols(self, symbols: np.ndarray) -> np.ndarray:
+        """int wash group of each symbol (a symbol not in securities.csv is its own group)."""
+        by_symbol = dict(zip(self.securities.symbol, self.securities.wash_group))
+        return np.array([self.group_index[by_symbol.get(s, s)] for s in symbols], dtype=np.int64)
+
+    @cached_property
+    def security_group(self) -> np.ndarray:
+        return np.array([self.group_index[g] for g in self.securities.wash_group], dtype=np.int64)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def _accounts(t: Columns) -> Accounts:
+    t.require("account_id", "type", "cash")
+    ids = t.text("account_id")
+    t.unique("account_id", ids)
+    kinds = t.choice("type", t.text("type"), ACCOUNT_TYPES)
+    return Accounts(id=ids, type=kinds, cash=t.number("cash", minimum=0.0, what="cash amount"),
+                    reserve=t.number("reserve", default=0.0, minimum=0.0, what="cash amount"),
+                    owner=t.text("owner", default=""))
+
+
+def _securities(t: Columns) -> Securities:
+    t.require("symbol", "price", "asset_class")
+    symbols = t.text("symbol")
+    t.unique("symbol", symbols)
+    classes = t.text("asset_class")
+    groups = np.where(t.text("wash_group", default="") == "", symbols, t.text("wash_group", default=""))
+    frame = pd.DataFrame({"group": groups, "cls": classes})
+    first_class = frame.groupby("group", sort=False)["cls"].transform("first").to_numpy()
+    split = first_class != classes
+    if split.any():
+        row = np.flatnonzero(split)[0]
+        t.fail(f"wash group '{groups[row]}' is split across asset classes "
+               f"('{first_class[row]}' and '{classes[row]}'); substantially identical "
+               "securities must share one asset class", row, "wash_group")
+    return Securities(symbol=symbols, price=t.number("price", positive=True, what="price"),
+                      asset_class=classes, wash_group=groups.astype(object),
+                      spread_bps=t.number("spread_bps", default=0.0, minimum=0.0),
+                      can_buy=t.boolean("buy", True), can_sell=t.boolean("sell", True))
+
+
+def _lots(t: Columns, acc: Accounts, sec: Securities, as_of: np.datetime64) -> Lots:
+    t.require("lot_id", "account_id", "symbol", "quantity", "cost_basis", "acquired")
+    ids = t.text("lot_id")
+    t.unique("lot_id", ids)
+    account = t.lookup("account_id", t.text("account_id"), acc.index, "account", "accounts.csv")
+    security = t.lookup("symbol", t.text("symbol"), sec.index, "symbol", "securities.csv")
+    acquired = t.day("acquired")
+    late = acquired > as_of
+    if late.any():
+        t.fail(f"acquired after the plan's as_of date {as_of}", np.flatnonzero(late)[0], "acquired")
+    return Lots(id=ids, account=account, security=security,
+                quantity=t.number("quantity", positive=True, what="quantity of shares"),
+                cost_basis=t.number("cost_basis", minimum=0.0, what="cost basis in dollars"),
+                acquired=acquired)
+
+
+def _targets(t: Columns) -> Targets:
+    t.require("asset_class", "weight")
+    classes = t.text("asset_class")
+    t.unique("asset_class", classes)
+    weight = t.number("weight", minimum=0.0, what="weight")
+    if abs(weight.sum() - 1.0) > WEIGHT_SUM_TOLERANCE:
+        raise InputError(t.file, f"weights in rows 2-{len(weight) + 1} sum to {weight.sum():.6g}; "
+                         "expected 1 (weights are fractions of the household)",
+                         len(weight) + 1 if len(weight) else None, "weight")
+    band = t.number("band", default=np.nan, minimum=0.0, what="band") if t.has("band") else \
+        np.full(len(t), np.nan)
+    return Targets(asset_class=classes, weight=weight, band=band)
+
+
+def _history(t: Columns, acc: Accounts, as_of: np.datetime64) -> History:
+    t.require("date", "account_id", "symbol", "action", "quantity", "price")
+    date = t.day("date")
+    late = date > as_of
+    if late.any():
+        t.fail(f"a past transaction dated after as_of {as_of}", np.flatnonzero(late)[0], "date")
+    term = t.text("term", default="").astype(str) if t.has("term") else np.full(len(t), "")
+    term = np.char.lower(term.astype(str))
+    return History(date=date, account=t.lookup("account_id", t.text("account_id"), acc.index,
+                                               "account", "accounts.csv"),
+                   symbol=t.text("symbol"),
+                   is_buy=t.choice("action", t.text("action"), ["buy", "sell"]) == "buy",
+                   quantity=t.number("quantity", positive=True, what="quantity of shares"),
+                   price=t.number("price", minimum=0.0, what="price"),
+                   lot_id=t.text("lot_id", default=""),
+                   realized_gain=t.number("realized_gain", default=np.nan, what="gain in dollars")
+                   if t.has("realized_gain") else np.full(len(t), np.nan),
+                   long_term=np.where(term == "long", 1, np.where(term == "short", 0, -1)))
+
+
+def _cashflows(t: Columns, acc: Accounts, sec: Securities) -> Cashflows:
+    t.require("date", "account_id", "amount")
+    symbol = t.text("symbol", default="")
+    t.lookup("symbol", symbol, {**sec.index, "": -1}, "symbol", "securities.csv")
+    return Cashflows(date=t.day("date"),
+                     account=t.lookup("account_id", t.text("account_id"), acc.index, "account",
+                                      "accounts.csv"),
+                     amount=t.number("amount", what="amount in dollars"), symbol=symbol)
+
+
+def _buy_menu(t: Columns | None, acc: Accounts, sec: Securities) -> np.ndarray:
+    menu = np.ones((len(acc), len(sec)), dtype=bool)
+    if t is None or len(t) == 0:
+        return menu
+    t.require("account_id", "symbol")
+    account = t.lookup("account_id", t.text("account_id"), acc.index, "account", "accounts.csv")
+    security = t.lookup("symbol", t.text("symbol"), sec.index, "symbol", "securities.csv")
+    menu[np.unique(account)] = False
+    menu[account, security] = True
+    return menu
