@@ -11,3 +11,5 @@ __all__ = [
     "InfeasiblePlan", "InputError", "PlanError", "PlanSettings", "PlannerError", "Reason",
     "Rule", "SolveStatus", "TaxProfile", "Term", "load_household",
 ]
+
+from . import allocation, dates, ledger, tax, trades, wash_sale  # noqa: E402,F401  (attribute access for planner)

@@ -1,0 +1,429 @@
+"""Apply a trade list to a household: sales, wash sales, holdings and cash after.
+
+The one place that walks trades in order. It knows the tax code only through
+:mod:`models.dates` and :mod:`models.wash_sale`; netting happens in :mod:`models.tax`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .dates import DAY, holding_start, is_long_term, iso
+from .enums import Rule, Term
+from .household import Household
+from .trades import TradeList
+from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
+
+QTY_TOL = 1e-9
+
+
+@dataclass
+class Parcel:
+    """Shares of one lot sharing basis per share and holding period (a lot may split)."""
+    quantity: float
+    basis: float
+    start: np.datetime64
+    adjusted: bool = False      # carries a wash-sale basis adjustment
+
+
+@dataclass
+class LotState:
+    lot_id: str
+    account: int
+    symbol: str
+    security: int               # -1 when not in securities.csv
+    group: int
+    acquired: np.datetime64
+    parcels: list[Parcel]
+    held: bool = True           # False until a trade-list buy creating it has been applied
+
+    @property
+    def quantity(self) -> float:
+        return sum(p.quantity for p in self.parcels)
+
+
+@dataclass(frozen=True)
+class Sale:
+    row: int                    # trade-list row (spreadsheet numbering)
+    lot_id: str
+    account: int
+    symbol: str
+    date: np.datetime64
+    quantity: float
+    proceeds: float
+    basis: float
+    gain: float                 # before the wash-sale adjustment
+    term: Term
+    taxable: bool
+    disallowed: float
+    permanently_disallowed: float
+
+
+@dataclass(frozen=True)
+class HistoryWash:
+    """A loss sold before the plan, washed by a trade-list buy or a scheduled purchase."""
+    date: np.datetime64
+    symbol: str
+    quantity: float
+    disallowed: float
+    permanently_disallowed: float
+    term: Term
+    by_trade: bool
+
+
+@dataclass
+class Ledger:
+    """The outcome of applying a trade list."""
+    sales: list[Sale] = field(default_factory=list)
+    history_washes: list[HistoryWash] = field(default_factory=list)
+    lots: pd.DataFrame | None = None
+    cash_after: np.ndarray | None = None
+    shares_after: np.ndarray | None = None      # per security, household total
+    short_term: float = 0.0                     # the plan's and history's new results
+    long_term: float = 0.0
+    violations: list[dict] = field(default_factory=list)
+    trade_amount: np.ndarray | None = None      # dollars per applied trade row
+    trade_security: np.ndarray | None = None
+
+    def violate(self, rule: Rule, detail: str) -> None:
+        self.violations.append({"rule": rule.value, "detail": detail})
+
+
+def apply_trades(household: Household, trades: TradeList) -> Ledger:
+    return _Walker(household, trades).run()
+
+
+class _Walker:
+    def __init__(self, household: Household, trades: TradeList) -> None:
+        self.h, self.t = household, trades
+        self.out = Ledger()
+        self.states: dict[str, LotState] = {}
+        self.lot_index = household.lots.index
+        self.sec_index = household.securities.index
+        self.acc_index = household.accounts.index
+        self.lot_of = trades.lot_id.copy()      # sells resolved to the lot they sell
+
+    # ---- lot state ----------------------------------------------------------------------
+    def state(self, lot_id: str) -> LotState | None:
+        if lot_id in self.states:
+            return self.states[lot_id]
+        i = self.lot_index.get(lot_id)
+        if i is None:
+            return None
+        lots, sec = self.h.lots, int(self.h.lots.security[i])
+        st = LotState(lot_id, int(lots.account[i]), self.h.securities.symbol[sec], sec,
+                      int(self.h.security_group[sec]), lots.acquired[i],
+                      [Parcel(float(lots.quantity[i]), float(lots.cost_basis[i]),
+                              holding_start(lots.acquired[i]))])
+        self.states[lot_id] = st
+        return st
+
+    # ---- the walk -----------------------------------------------------------------------
+    def run(self) -> Ledger:
+        h, t = self.h, self.t
+        valid = self.check_rows()
+        buy_lots = self.create_buy_lots(valid)
+        pool = ReplacementPool(self.acquisitions(valid, buy_lots))
+        cash = h.accounts.cash + h.account_flows
+        amount = np.zeros(len(t))
+
+        events = [(d, 0, i) for i, d in self.history_loss_sales()]
+        events += [(t.date[i], 1, i) for i in valid]
+        for date, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+            if kind == 0:
+                self.history_sale(i, pool)
+                continue
+            account = self.acc_index[t.account_id[i]]
+            value = float(t.quantity[i] * t.price[i])
+            if t.is_buy[i]:
+                buy_lots[i].held = True
+                cash[account] -= value + h.settings.commission_usd
+                amount[i] = value
+            elif self.trade_sale(i, pool):
+                cash[account] += value - h.settings.commission_usd
+                amount[i] = value
+        self.out.cash_after = cash
+        self.out.trade_amount = amount
+        self.out.trade_security = np.array([self.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
+        self.finish_lots()
+        return self.out
+
+    def check_rows(self) -> list[int]:
+        """Rows that can be applied; the others become violations."""
+        h, t, out = self.h, self.t, self.out
+        valid = []
+        created = {t.lot_id[i] for i in range(len(t)) if t.is_buy[i] and t.lot_id[i]}
+        for i in t.order():
+            where = f"trades row {t.row[i]}"
+            account = self.acc_index.get(t.account_id[i])
+            security = self.sec_index.get(t.symbol[i])
+            if account is None:
+                out.violate(Rule.ACCOUNT, f"{where}: unknown account '{t.account_id[i]}'")
+                continue
+            if security is None:
+                out.violate(Rule.ALLOWED, f"{where}: unknown symbol '{t.symbol[i]}' (not in securities.csv)")
+                continue
+            if t.is_buy[i]:
+                if t.lot_id[i] and t.lot_id[i] in self.lot_index:
+                    out.violate(Rule.LOT, f"{where}: buy names lot '{t.lot_id[i]}', which already exists")
+                    continue
+                if not h.can_buy[account, security]:
+                    why = "buying it is forbidden (securities.csv buy=false)" if not \
+                        h.securities.can_buy[security] else "it is not on the account's menu (allowed.csv)"
+                    out.violate(Rule.ALLOWED, f"{where}: {t.account_id[i]} may not buy {t.symbol[i]}: {why}")
+            else:
+                lot = t.lot_id[i]
+                if not lot:
+                    if h.accounts.taxable[account]:
+                        out.violate(Rule.LOT, f"{where}: a sell in taxable account {t.account_id[i]} "
+                                              "must name its lot (specific identification)")
+                        continue
+                    lot = self.default_lot(account, security)
+                    if lot is None:
+                        out.violate(Rule.LOT, f"{where}: {t.account_id[i]} holds no {t.symbol[i]} to sell")
+                        continue
+                    self.lot_of[i] = lot
+                elif lot not in self.lot_index and lot not in created:
+                    out.violate(Rule.LOT, f"{where}: unknown lot '{lot}'")
+                    continue
+                if not h.securities.can_sell[security]:
+                    out.violate(Rule.ALLOWED, f"{where}: selling {t.symbol[i]} is forbidden (securities.csv sell=false)")
+            valid.append(int(i))
+        return valid
+
+    def default_lot(self, account: int, security: int) -> str | None:
+        """The lot a tax-advantaged sell without lot_id sells: the position's first lot."""
+        lots = self.h.lots
+        hit = np.flatnonzero((lots.account == account) & (lots.security == security))
+        return str(lots.id[hit[0]]) if len(hit) else None
+
+    def create_buy_lots(self, valid: list[int]) -> dict[int, LotState]:
+        t, created = self.t, {}
+        for i in valid:
+            if not t.is_buy[i]:
+                continue
+            lot_id = t.lot_id[i] or f"new-{t.row[i]}"
+            sec = self.sec_index[t.symbol[i]]
+            st = LotState(lot_id, self.acc_index[t.account_id[i]], t.symbol[i], sec,
+                          int(self.h.security_group[sec]), t.date[i],
+                          [Parcel(float(t.quantity[i]), float(t.quantity[i] * t.price[i]),
+                                  holding_start(t.date[i]))], held=False)
+            self.states[lot_id] = st
+            created[i] = st
+        return created
+
+    def acquisitions(self, valid: list[int], buy_lots: dict[int, LotState]) -> list[Acquisition]:
+        """Every purchase that may replace a loss: lots, history buys, trade buys, schedule."""
+        h, t = self.h, self.t
+        sells = [i for i in valid if not t.is_buy[i]]
+        hist_sell = (~h.history.is_buy) & (np.nan_to_num(h.history.realized_gain) < 0)
+        dates = [t.date[i] for i in sells] + list(h.history.date[hist_sell])
+        if not dates:
+            return []
+        lo, hi = min(dates) - WINDOW, max(dates) + WINDOW
+        taxable = h.accounts.taxable
+        acq: list[Acquisition] = []
+        seq = 0
+        lots = h.lots
+        for i in np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi)):
+            acq.append(Acquisition(lots.acquired[i], int(h.security_group[lots.security[i]]),
+                                   int(lots.account[i]), bool(taxable[lots.account[i]]),
+                                   float(lots.quantity[i]), "lot:" + lots.id[i], lots.id[i],
+                                   False, "lot", seq))
+            seq += 1
+        hist = h.history
+        groups = h.group_of_symbols(hist.symbol) if len(hist) else np.zeros(0, np.int64)
+        for i in np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi)):
+            if hist.lot_id[i] in self.lot_index:
+                continue  # that purchase is the lot itself, counted once
+            purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+            acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
+                                   bool(taxable[hist.account[i]]), float(hist.quantity[i]),
+                                   purchase, "", False, "history", seq))
+            seq += 1
+        for i, st in buy_lots.items():
+            acq.append(Acquisition(t.date[i], st.group, st.account, bool(taxable[st.account]),
+                                   float(t.quantity[i]), "lot:" + st.lot_id, st.lot_id, True,
+                                   "trade", seq))
+            seq += 1
+        flows = h.cashflows
+        for i in np.flatnonzero(flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)):
+            sec = self.sec_index[flows.symbol[i]]
+            acq.append(Acquisition(flows.date[i], int(h.security_group[sec]), int(flows.account[i]),
+                                   bool(taxable[flows.account[i]]),
+                                   float(flows.amount[i] / h.securities.price[sec]),
+                                   f"scheduled:{i}", "", bool(flows.date[i] >= h.as_of),
+                                   "scheduled", seq))
+            seq += 1
+        return acq
+
+    def history_loss_sales(self) -> list[tuple[np.datetime64, int]]:
+        hist = self.h.history
+        loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & \
+            self.h.accounts.taxable[hist.account]
+        return [(hist.date[i], int(i)) for i in np.flatnonzero(loss)]
+
+    # ---- sales ----------------------------------------------------------------------------
+    def trade_sale(self, i: int, pool: ReplacementPool) -> bool:
+        h, t, out = self.h, self.t, self.out
+        where = f"trades row {t.row[i]}"
+        st = self.state(self.lot_of[i])
+        account = self.acc_index[t.account_id[i]]
+        if st.account != account or st.symbol != t.symbol[i]:
+            out.violate(Rule.LOT, f"{where}: lot '{st.lot_id}' is {st.symbol} in {h.accounts.id[st.account]}, "
+                                  f"not {t.symbol[i]} in {t.account_id[i]}")
+            return False
+        if not st.held:
+            out.violate(Rule.LOT, f"{where}: lot '{st.lot_id}' is sold before the buy that creates it")
+            return False
+        quantity = float(t.quantity[i])
+        if quantity > st.quantity * (1 + QTY_TOL) + QTY_TOL:
+            out.violate(Rule.LOT, f"{where}: sells {quantity:g} shares of lot '{st.lot_id}', "
+                                  f"which holds {st.quantity:g}")
+            return False
+        taxable = bool(h.accounts.taxable[account])
+        date, price, left = t.date[i], float(t.price[i]), min(quantity, st.quantity)
+        while left > QTY_TOL and st.parcels:
+            parcel = st.parcels[0]
+            take = min(left, parcel.quantity)
+            if parcel.quantity - take <= QTY_TOL * max(1.0, parcel.quantity):
+                take = parcel.quantity
+            basis = parcel.basis * take / parcel.quantity
+            left -= take
+            parcel.basis -= basis
+            parcel.quantity -= take
+            if parcel.quantity <= QTY_TOL:
+                st.parcels.pop(0)
+            self.record_sale(i, st, take, price * take, basis, parcel.start, date, taxable, pool)
+        return True
+
+    def record_sale(self, i: int, st: LotState, shares: float, proceeds: float, basis: float,
+                    start: np.datetime64, date: np.datetime64, taxable: bool,
+                    pool: ReplacementPool) -> None:
+        term = Term.LONG if is_long_term(start, date) else Term.SHORT
+        if not taxable:   # sales in traditional, Roth and HSA accounts realize nothing
+            self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date,
+                                       shares, proceeds, proceeds, 0.0, term, False, 0.0, 0.0))
+            return
+        gain = proceeds - basis
+        disallowed = permanent = 0.0
+        if gain < 0:
+            per_share = -gain / shares
+            for m in pool.match(st.group, date, shares, "lot:" + st.lot_id):
+                amount = per_share * m.shares
+                disallowed += amount
+                if m.acquisition.taxable:
+                    self.adjust(m.acquisition, m.shares, amount, start, date)
+                else:
+                    permanent += amount
+            if disallowed > 0:
+                self.out.violate(Rule.WASH_SALE,
+                                 f"trades row {self.t.row[i]}: loss of {-gain:,.2f} on lot '{st.lot_id}' "
+                                 f"({st.symbol}) sold {iso(date)} is washed by a purchase within 30 days; "
+                                 f"{disallowed:,.2f} disallowed")
+        bucket = gain + disallowed
+        if term is Term.LONG:
+            self.out.long_term += bucket
+        else:
+            self.out.short_term += bucket
+        self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, shares,
+                                   proceeds, basis, gain, term, True, disallowed, permanent))
+
+    def history_sale(self, i: int, pool: ReplacementPool) -> None:
+        """A loss sold before the plan: only trade buys and scheduled purchases wash it anew;
+        earlier purchases still use up replacement shares (their effect is in the input)."""
+        h = self.h
+        hist = h.history
+        shares = float(hist.quantity[i])
+        per_share = -float(hist.realized_gain[i]) / shares
+        sold_start = self.history_start(i)
+        term = self.history_term(i, sold_start)
+        group = int(h.group_of_symbols(hist.symbol[i:i + 1])[0])
+        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+        disallowed = permanent = 0.0
+        by_trade = False
+        for m in pool.match(group, hist.date[i], shares, own):
+            if not m.acquisition.counts:
+                continue
+            amount = per_share * m.shares
+            disallowed += amount
+            by_trade |= m.acquisition.source == "trade"
+            if m.acquisition.taxable:
+                self.adjust(m.acquisition, m.shares, amount, sold_start, hist.date[i])
+            else:
+                permanent += amount
+        if disallowed <= 0:
+            return
+        self.out.history_washes.append(HistoryWash(hist.date[i], hist.symbol[i], shares, disallowed,
+                                                   permanent, term, by_trade))
+        if term is Term.LONG:
+            self.out.long_term += disallowed
+        else:
+            self.out.short_term += disallowed
+        if by_trade:
+            self.out.violate(Rule.WASH_SALE, f"a buy in the trade list washes the loss on {hist.symbol[i]} "
+                                             f"sold {iso(hist.date[i])} (transactions.csv); {disallowed:,.2f} disallowed")
+
+    def history_start(self, i: int) -> np.datetime64 | None:
+        """Holding start of shares sold in the history, where their lot is known."""
+        lot = self.h.history.lot_id[i]
+        if lot in self.lot_index:
+            return holding_start(self.h.lots.acquired[self.lot_index[lot]])
+        hist = self.h.history
+        bought = np.flatnonzero(hist.is_buy & (hist.lot_id == lot)) if lot else []
+        return holding_start(hist.date[bought[0]]) if len(bought) else None
+
+    def history_term(self, i: int, start: np.datetime64 | None) -> Term:
+        """The ``term`` column if given; else from the lot; else short-term (the convention)."""
+        flag = self.h.history.long_term[i]
+        if flag >= 0:
+            return Term.LONG if flag == 1 else Term.SHORT
+        if start is not None and is_long_term(start, self.h.history.date[i]):
+            return Term.LONG
+        return Term.SHORT
+
+    def adjust(self, acq: Acquisition, shares: float, amount: float,
+               sold_start: np.datetime64 | None, sold: np.datetime64) -> None:
+        """Add a disallowed loss to replacement shares' basis, tacking the holding period."""
+        st = self.states.get(acq.lot_id) or (self.state(acq.lot_id) if acq.lot_id else None)
+        if st is None:
+            return   # the replacement is not a tracked lot (a history or scheduled purchase)
+        left = shares
+        for parcel in [p for p in st.parcels if not p.adjusted]:
+            if left <= QTY_TOL:
+                break
+            take = min(left, parcel.quantity)
+            start = parcel.start if sold_start is None else \
+                tacked_start(parcel.start, acq.date, sold_start, sold)
+            moved = parcel.basis * take / parcel.quantity
+            new = Parcel(take, moved + amount * take / shares, start, adjusted=True)
+            parcel.basis -= moved
+            parcel.quantity -= take
+            st.parcels.insert(st.parcels.index(parcel), new)
+            if parcel.quantity <= QTY_TOL:
+                st.parcels.remove(parcel)
+            left -= take
+
+    # ---- holdings after -----------------------------------------------------------------
+    def finish_lots(self) -> None:
+        h = self.h
+        lots = h.lots
+        touched = np.array([lid in self.states for lid in lots.id], dtype=bool) if self.states \
+            else np.zeros(len(lots), bool)
+        keep = ~touched
+        frames = [pd.DataFrame({
+            "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
+            "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
+            "holding_period_start": holding_start(lots.acquired[keep]),
+            "wash_adjusted": np.zeros(keep.sum(), bool)})]
+        rows = [(st.lot_id, st.account, st.security, p.quantity, p.basis, p.start, p.adjusted)
+                for st in self.states.values() if st.held for p in st.parcels if p.quantity > QTY_TOL]
+        if rows:
+            frames.append(pd.DataFrame(rows, columns=list(frames[0].columns)))
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        self.out.lots = frame
+        shares = np.bincount(frame["security"].to_numpy(dtype=np.int64),
+                             frame["quantity"].to_numpy(dtype=float), minlength=len(h.securities))
+        self.out.shares_after = shares

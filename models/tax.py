@@ -1,0 +1,59 @@
+"""Schedule D netting, the capital-loss deduction and carryover, and the tax of the year.
+
+Follows the Schedule D instructions and the Capital Loss Carryover Worksheet (SPEC §2):
+
+    s = short-term results + realized short-term so far − short-term carryover in
+    l = likewise for long-term
+    a net loss on one side offsets a net gain on the other;
+    a net capital loss is deducted up to the limit (3,000; 1,500 married filing separately),
+    the short-term loss first; the rest carries over and keeps its character.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .settings import TaxProfile
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """The tax year of ``as_of``, dollars. Gains positive, losses negative."""
+    short_term: float            # the year's realized short-term result, carryover not included
+    long_term: float
+    net_short_term: float        # taxed at the short-term rate after all netting (≥ 0)
+    net_long_term: float         # taxed at the long-term rate after all netting (≥ 0)
+    deduction: float             # capital loss deducted against ordinary income (≥ 0)
+    carryover_short_term: float  # carried to next year, positive
+    carryover_long_term: float
+    tax: float
+
+    @property
+    def carryover(self) -> float:
+        return self.carryover_short_term + self.carryover_long_term
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 6) + 0.0 for k, v in asdict(self).items()}
+
+
+def net_year(short_term: float, long_term: float, profile: TaxProfile) -> YearResult:
+    """Net a year's realized results (before carryover) under the profile's rates and carryover."""
+    s = short_term - profile.carryover_short_term
+    l = long_term - profile.carryover_long_term
+    st_gain, st_loss = max(s, 0.0), max(-s, 0.0)
+    lt_gain, lt_loss = max(l, 0.0), max(-l, 0.0)
+    net_st = max(0.0, st_gain - lt_loss)          # a long-term loss offsets short-term gain
+    net_lt = max(0.0, lt_gain - st_loss)          # a short-term loss offsets long-term gain
+    total_loss = max(0.0, -(s + l))
+    deduction = min(profile.loss_limit, total_loss)
+    # Capital Loss Carryover Worksheet, lines 8 and 13.
+    carry_st = max(0.0, st_loss - (deduction + lt_gain))
+    carry_lt = max(0.0, lt_loss - (st_gain + max(0.0, deduction - st_loss)))
+    tax = (profile.short_term_rate * net_st + profile.long_term_rate * net_lt
+           - profile.deduction_rate * deduction)
+    return YearResult(short_term, long_term, net_st, net_lt, deduction, carry_st, carry_lt, tax)
+
+
+def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile) -> float:
+    """Tax of the year with the plan minus without it, less the value of the extra carryover."""
+    return (with_plan.tax - without_plan.tax
+            - profile.carryforward_value * (with_plan.carryover - without_plan.carryover))

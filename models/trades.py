@@ -1,0 +1,72 @@
+"""A trade list (SPEC §4): what the planner writes and what the evaluator reads.
+
+Rows are applied in date order, then file order. A sell names the lot it sells (specific
+identification); a buy may name the new lot it creates, which a later sell may name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .validation import Columns
+
+TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
+_TEXT = {c: str for c in ("account_id", "symbol", "action", "lot_id", "term", "reason")}
+
+
+@dataclass(frozen=True, eq=False)
+class TradeList:
+    date: np.ndarray        # datetime64[D]
+    account_id: np.ndarray  # str
+    symbol: np.ndarray      # str
+    is_buy: np.ndarray      # bool
+    quantity: np.ndarray    # shares
+    price: np.ndarray       # dollars per share
+    lot_id: np.ndarray      # str ('' when not given)
+    row: np.ndarray         # the spreadsheet row each trade came from (header = 1)
+
+    def __len__(self) -> int:
+        return len(self.date)
+
+    @property
+    def amount(self) -> np.ndarray:
+        return self.quantity * self.price
+
+    def order(self) -> np.ndarray:
+        """Positions in the order the rows apply: by date, then file order."""
+        return np.lexsort((np.arange(len(self)), self.date))
+
+    @classmethod
+    def empty(cls) -> "TradeList":
+        return cls.from_frame(pd.DataFrame(columns=TRADE_COLUMNS), as_of="1970-01-01")
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, as_of, file: str = "trades.csv") -> "TradeList":
+        t = Columns(frame, file)
+        t.require("account_id", "symbol", "action", "quantity", "price")
+        if t.has("date"):
+            blank = t.frame["date"].isna() | (t.frame["date"].astype(str).str.strip() == "")
+            t.frame["date"] = t.frame["date"].astype(object).where(~blank, str(np.datetime64(as_of, "D")))
+            date = t.day("date")
+        else:
+            date = np.full(len(t), np.datetime64(as_of, "D"))
+        return cls(date=date, account_id=t.text("account_id"), symbol=t.text("symbol"),
+                   is_buy=t.choice("action", t.text("action"), ["buy", "sell"]) == "buy",
+                   quantity=t.number("quantity", positive=True, what="quantity of shares"),
+                   price=t.number("price", positive=True, what="price"),
+                   lot_id=t.text("lot_id", default=""), row=np.arange(len(t)) + 2)
+
+    @classmethod
+    def read_csv(cls, path: str | Path, as_of) -> "TradeList":
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(path.name, f"trade list not found at {path}")
+        try:
+            frame = pd.read_csv(path, dtype=_TEXT, skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise InputError(path.name, "the file is empty; expected a header row") from None
+        return cls.from_frame(frame, as_of, path.name)

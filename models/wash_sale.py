@@ -1,0 +1,85 @@
+"""The wash-sale rule (IRC §1091, Pub. 550 "Wash Sales") as a matching of loss shares to
+replacement shares.
+
+A loss sale is washed when shares of the same wash group are acquired, in any account of the
+household, from 30 days before to 30 days after the sale. Loss sales are taken in date order;
+replacement shares are matched to loss shares in order of acquisition, share for share, each
+used once. The sold shares themselves, and other shares of the same purchase, never replace
+them (Rev. Rul. 56-602). When the replacement sits in a taxable account the disallowed loss is
+added to its basis and the sold shares' holding period is tacked on; in a tax-advantaged
+account the loss is lost for good (Rev. Rul. 2008-5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dates import WASH_WINDOW_DAYS
+
+WINDOW = np.timedelta64(WASH_WINDOW_DAYS, "D")
+
+
+@dataclass
+class Acquisition:
+    """Shares acquired in one purchase; candidate replacement shares (mutable: ``unused``)."""
+    date: np.datetime64
+    group: int
+    account: int
+    taxable: bool
+    quantity: float
+    purchase: str           # identity of the purchase (Rev. Rul. 56-602)
+    lot_id: str             # the lot holding these shares ('' when none is tracked)
+    counts: bool            # True for plan trades and scheduled purchases: new events
+    source: str             # 'lot', 'history', 'trade', 'scheduled'
+    sequence: int           # tie-break among acquisitions of one day: input order
+    unused: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unused = self.quantity
+
+
+@dataclass(frozen=True)
+class Match:
+    """Some loss shares matched to replacement shares."""
+    acquisition: Acquisition
+    shares: float
+
+
+class ReplacementPool:
+    """Every acquisition of the household that can replace loss shares, by wash group."""
+
+    def __init__(self, acquisitions: list[Acquisition]) -> None:
+        self.by_group: dict[int, list[Acquisition]] = {}
+        for acq in sorted(acquisitions, key=lambda a: (a.date, a.sequence)):
+            self.by_group.setdefault(acq.group, []).append(acq)
+
+    def match(self, group: int, sold: np.datetime64, shares: float, own_purchase: str) -> list[Match]:
+        """Take replacement shares for ``shares`` loss shares sold on ``sold``, in acquisition order."""
+        matches, left = [], shares
+        for acq in self.by_group.get(group, ()):
+            if left <= 1e-12:
+                break
+            if acq.unused <= 1e-12 or acq.purchase == own_purchase:
+                continue
+            if not (sold - WINDOW <= acq.date <= sold + WINDOW):
+                continue
+            take = min(left, acq.unused)
+            acq.unused -= take
+            left -= take
+            matches.append(Match(acq, take))
+        return matches
+
+
+def tacked_start(replacement_start: np.datetime64, replacement_acquired: np.datetime64,
+                 sold_start: np.datetime64, sold: np.datetime64) -> np.datetime64:
+    """Holding-period start of replacement shares after a wash (Pub. 550: the new holding
+    period includes the old one).
+
+    Bought on or after the sale: the old period counts, the days between do not
+    (start = old start + days from sale to purchase). Bought before the sale (the
+    convention SPEC §2 leaves open): the periods overlap, and overlapping days count once,
+    so the replacement keeps the earlier of the two starts.
+    """
+    gap = max(np.timedelta64(0, "D"), replacement_acquired - sold)
+    return min(replacement_start, sold_start + gap)

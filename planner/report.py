@@ -1,0 +1,57 @@
+"""Terminal tables for people: trades, the tax year, drift, restrictions, solver status."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def section(title: str, body: str) -> str:
+    return f"\n{title}\n{'-' * len(title)}\n{body}\n"
+
+
+def tax_table(year: dict[str, float], without: dict[str, float] | None, tax_cost: float) -> str:
+    keys = ["short_term", "long_term", "net_short_term", "net_long_term", "deduction",
+            "carryover_short_term", "carryover_long_term", "tax"]
+    frame = pd.DataFrame({"with trades": [year[k] for k in keys]}, index=keys)
+    if without is not None:
+        frame["without"] = [without[k] for k in keys]
+    body = frame.map(_money).to_string()
+    return body + f"\n\ntax cost of the trades: {_money(tax_cost)}"
+
+
+def drift_table(drift: dict[str, Any]) -> str:
+    frame = pd.DataFrame({"before": drift["before"], "after": drift["after"],
+                          "target": drift["target"], "band": drift["band"]})
+    frame = frame.map(lambda x: f"{100 * x:6.2f}%")
+    return frame.to_string() + (f"\n\nsum of |weight - target|: {100 * drift['total_before']:.2f} pp "
+                                f"before, {100 * drift['total_after']:.2f} pp after")
+
+
+def violations_table(violations: list[dict]) -> str:
+    if not violations:
+        return "none"
+    return "\n".join(f"[{v['rule']}] {v['detail']}" for v in violations)
+
+
+def evaluation_text(result: dict[str, Any]) -> str:
+    sales = pd.DataFrame(result["sales"])
+    parts = [f"Evaluation of the trade list for {result['household']} as of {result['as_of']}"]
+    if len(sales):
+        cols = ["lot_id", "account_id", "symbol", "date", "quantity", "proceeds", "basis", "gain",
+                "term", "disallowed", "permanently_disallowed"]
+        parts.append(section("Sales", sales[cols].to_string(index=False, float_format=_money)))
+    else:
+        parts.append(section("Sales", "none"))
+    parts.append(section("Tax year", tax_table(result["year"], result.get("year_without_trades"),
+                                               result["tax_cost"])))
+    parts.append(section("Allocation", drift_table(result["drift"])))
+    parts.append(section("Objective", f"tax cost {_money(result['tax_cost'])} + trading cost "
+                         f"{_money(result['trading_cost'])} + drift penalty "
+                         f"{_money(result['drift_penalty'])} = {_money(result['objective'])}"))
+    parts.append(section("Violations", violations_table(result["violations"])))
+    return "\n".join(parts)
