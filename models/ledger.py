@@ -222,41 +222,12 @@ class _Walker:
         dates = [t.date[i] for i in sells] + list(h.history.date[hist_sell])
         if not dates:
             return []
-        lo, hi = min(dates) - WINDOW, max(dates) + WINDOW
+        acq = existing_acquisitions(h, min(dates) - WINDOW, max(dates) + WINDOW)
         taxable = h.accounts.taxable
-        acq: list[Acquisition] = []
-        seq = 0
-        lots = h.lots
-        for i in np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi)):
-            acq.append(Acquisition(lots.acquired[i], int(h.security_group[lots.security[i]]),
-                                   int(lots.account[i]), bool(taxable[lots.account[i]]),
-                                   float(lots.quantity[i]), "lot:" + lots.id[i], lots.id[i],
-                                   False, "lot", seq))
-            seq += 1
-        hist = h.history
-        groups = h.group_of_symbols(hist.symbol) if len(hist) else np.zeros(0, np.int64)
-        for i in np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi)):
-            if hist.lot_id[i] in self.lot_index:
-                continue  # that purchase is the lot itself, counted once
-            purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
-            acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
-                                   bool(taxable[hist.account[i]]), float(hist.quantity[i]),
-                                   purchase, "", False, "history", seq))
-            seq += 1
         for i, st in buy_lots.items():
             acq.append(Acquisition(t.date[i], st.group, st.account, bool(taxable[st.account]),
                                    float(t.quantity[i]), "lot:" + st.lot_id, st.lot_id, True,
-                                   "trade", seq))
-            seq += 1
-        flows = h.cashflows
-        for i in np.flatnonzero(flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)):
-            sec = self.sec_index[flows.symbol[i]]
-            acq.append(Acquisition(flows.date[i], int(h.security_group[sec]), int(flows.account[i]),
-                                   bool(taxable[flows.account[i]]),
-                                   float(flows.amount[i] / h.securities.price[sec]),
-                                   f"scheduled:{i}", "", bool(flows.date[i] >= h.as_of),
-                                   "scheduled", seq))
-            seq += 1
+                                   "trade", len(acq)))
         return acq
 
     def history_loss_sales(self) -> list[tuple[np.datetime64, int]]:
@@ -427,3 +398,87 @@ class _Walker:
         shares = np.bincount(frame["security"].to_numpy(dtype=np.int64),
                              frame["quantity"].to_numpy(dtype=float), minlength=len(h.securities))
         self.out.shares_after = shares
+
+
+def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) -> list[Acquisition]:
+    """Purchases outside any trade list dated in [lo, hi]: lots, history buys, scheduled buys.
+
+    A history buy naming a lot of lots.csv is that lot, counted once. Scheduled purchases on or
+    after ``as_of`` are new events (``counts``); the rest is already reflected in the input.
+    """
+    taxable = h.accounts.taxable
+    acq: list[Acquisition] = []
+    lots = h.lots
+    for i in np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi)):
+        acq.append(Acquisition(lots.acquired[i], int(h.security_group[lots.security[i]]),
+                               int(lots.account[i]), bool(taxable[lots.account[i]]),
+                               float(lots.quantity[i]), "lot:" + lots.id[i], lots.id[i],
+                               False, "lot", len(acq)))
+    hist = h.history
+    in_window = hist.is_buy & (hist.date >= lo) & (hist.date <= hi)
+    if in_window.any():
+        groups = h.group_of_symbols(hist.symbol)
+        for i in np.flatnonzero(in_window):
+            if hist.lot_id[i] in lots.index:
+                continue  # that purchase is the lot itself, counted once
+            purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+            acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
+                                   bool(taxable[hist.account[i]]), float(hist.quantity[i]),
+                                   purchase, "", False, "history", len(acq)))
+    flows = h.cashflows
+    sec_index = h.securities.index
+    for i in np.flatnonzero(flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)):
+        sec = sec_index[flows.symbol[i]]
+        acq.append(Acquisition(flows.date[i], int(h.security_group[sec]), int(flows.account[i]),
+                               bool(taxable[flows.account[i]]),
+                               float(flows.amount[i] / h.securities.price[sec]),
+                               f"scheduled:{i}", "", bool(flows.date[i] >= h.as_of),
+                               "scheduled", len(acq)))
+    return acq
+
+
+@dataclass(frozen=True)
+class WashRestrictions:
+    """What a plan trading on ``as_of`` must avoid so that it washes no loss.
+
+    ``blocked_lot``: lots that, sold at a loss on ``as_of``, would be washed by purchases
+    already made or scheduled (other than their own purchase). ``no_buy_until``: wash groups
+    sold at a loss in the last 30 days with loss shares not yet replaced, and the first day a
+    purchase no longer washes them (the sale + 31 days).
+    """
+    blocked_lot: np.ndarray
+    no_buy_until: dict[int, np.datetime64]
+
+
+def wash_restrictions(h: Household) -> WashRestrictions:
+    hist = h.history
+    loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & h.accounts.taxable[hist.account]
+    first = min([h.as_of] + list(hist.date[loss]))
+    pool = ReplacementPool(existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW))
+    no_buy: dict[int, np.datetime64] = {}
+    if loss.any():
+        groups = h.group_of_symbols(hist.symbol)
+        for i in sorted(np.flatnonzero(loss), key=lambda k: hist.date[k]):
+            own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+            matched = sum(m.shares for m in pool.match(int(groups[i]), hist.date[i],
+                                                       float(hist.quantity[i]), own))
+            until = hist.date[i] + WINDOW + DAY
+            if matched < hist.quantity[i] - QTY_TOL and until > h.as_of:
+                g = int(groups[i])
+                no_buy[g] = max(no_buy.get(g, until), until)
+    unused = np.zeros(len(h.wash_groups))
+    own = {}
+    for acq_list in pool.by_group.values():
+        for acq in acq_list:
+            if h.as_of - WINDOW <= acq.date <= h.as_of + WINDOW and acq.unused > QTY_TOL:
+                unused[acq.group] += acq.unused
+                if acq.source == "lot":
+                    own[acq.lot_id] = acq.unused
+    lot_group = h.security_group[h.lots.security]
+    own_unused = np.zeros(len(h.lots))
+    if own:
+        index = h.lots.index
+        for lot_id, amount in own.items():
+            own_unused[index[lot_id]] = amount
+    blocked = unused[lot_group] - own_unused > QTY_TOL
+    return WashRestrictions(blocked, no_buy)

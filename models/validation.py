@@ -76,8 +76,8 @@ class Columns:
             self.fail(f"expected {what}, got '{self.frame[column].iloc[row]}'", row, column)
         if default is not None:
             numbers = np.where(np.isnan(numbers), default, numbers)
-        if not np.isfinite(numbers).all():
-            self.fail(f"expected {what}, got infinity", np.flatnonzero(~np.isfinite(numbers))[0], column)
+        if np.isinf(numbers).any():
+            self.fail(f"expected {what}, got infinity", np.flatnonzero(np.isinf(numbers))[0], column)
         if positive and (numbers <= 0).any():
             self.fail(f"expected a positive {what}, got {numbers[numbers <= 0][0]:g}",
                       np.flatnonzero(numbers <= 0)[0], column)
