@@ -86,9 +86,8 @@ TRANSACTION_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "pr
 CASHFLOW_COLUMNS = ["date", "account_id", "amount", "symbol"]
 FILES = ("accounts", "securities", "lots", "targets", "transactions", "cashflows")
 OPTIONAL_FILES = ("transactions", "cashflows")
-# A buy realizes nothing. Written as 0.0 rather than left blank: models.validation.Columns.number
-# with default=NaN rejects blank cells as "infinity", so a blank would not load.
-BUY_REALIZED_GAIN = 0.0
+# A buy realizes nothing: its realized_gain cell is left blank.
+BUY_REALIZED_GAIN = np.nan
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def test_history(generated):
     assert (hist.realized_gain[sells] < 0).all()
     assert h.accounts.taxable[hist.account[sells]].all()
     assert set(hist.long_term[sells]) <= {0, 1}
-    assert (np.nan_to_num(hist.realized_gain[hist.is_buy]) == 0).all()
+    assert np.isnan(hist.realized_gain[hist.is_buy]).all()
 
 
 def test_cashflows(generated):
