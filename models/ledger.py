@@ -129,7 +129,7 @@ class _Walker:
         cash = h.accounts.cash + h.account_flows
         amount = np.zeros(len(t))
 
-        events = [(d, 0, i) for i, d in self.history_loss_sales()]
+        events = [(d, 0, i) for d, i in self.history_loss_sales()]
         events += [(t.date[i], 1, i) for i in valid]
         for date, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
             if kind == 0:

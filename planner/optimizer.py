@@ -1,0 +1,190 @@
+"""Compose the terms and rules into one MILP, solve it with HiGHS, map the answer back.
+
+    household → Layout (columns) → Program (variables) + terms + rules → cvxpy Problem
+    → HiGHS → dollars per column → trade list → the evaluator's judgement → Plan
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import cvxpy as cp
+import numpy as np
+
+from ._models import models
+from .evaluate import evaluate
+from .layout import Layout
+from .plan import Plan
+from .program import Program
+from .rules import Band, PlanRule, rules_for
+from .terms import DriftPenalty, TaxCost, TradingCost
+
+SolveStatus = models.SolveStatus
+# HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
+# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md); switch that rule alone off.
+PRESOLVE_RULE_OFF_PARALLEL = 8192
+
+
+@dataclass
+class PlanProblem:
+    """One household's program, built once; re-solve after changing its Parameters."""
+    household: models.Household
+    rules: list[PlanRule] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        start = time.perf_counter()
+        h = self.household
+        if not self.rules:
+            self.rules = rules_for(h)
+        self.layout = Layout.of(h)
+        sell_zero = np.zeros(self.layout.n_sell, dtype=bool)
+        buy_zero = np.zeros(self.layout.n_buy, dtype=bool)
+        for rule in self.rules:
+            s_cap, b_cap = rule.caps(self.layout)
+            if s_cap is not None:
+                sell_zero |= s_cap
+            if b_cap is not None:
+                buy_zero |= b_cap
+        self.program = p = Program(self.layout, sell_zero, buy_zero)
+        self.tax = TaxCost(p)
+        self.trading = TradingCost(p)
+        self.drift = DriftPenalty(p)
+        constraints = list(p.constraints)
+        for rule in self.rules:
+            constraints += rule.constraints(p, self.tax)
+        self.objective = self.tax.expression + self.trading.expression + self.drift.expression
+        self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
+        self.seconds["build"] = time.perf_counter() - start
+
+    @property
+    def is_mip(self) -> bool:
+        return self.problem.is_mixed_integer()
+
+    def size(self) -> dict[str, int]:
+        data = self.problem.get_problem_data(cp.HIGHS)[0]
+        A = data.get("A")
+        n_int = len(data.get("int_vars_idx", [])) + len(data.get("bool_vars_idx", []))
+        return {"rows": int(A.shape[0]) if A is not None else 0, "columns": int(A.shape[1]),
+                "nonzeros": int(A.nnz), "integers": n_int}
+
+    def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> "SolveResult":
+        h = self.household
+        opts = {"presolve_rule_off": PRESOLVE_RULE_OFF_PARALLEL, "output_flag": False,
+                "time_limit": float(time_limit_s or h.settings.time_limit_s),
+                "mip_abs_gap": max(h.settings.mip_gap_abs_fraction * h.total_value, 1e-6),
+                "mip_rel_gap": 0.0}
+        if threads:
+            opts["threads"] = threads
+        start = time.perf_counter()
+        try:
+            self.problem.solve(solver=cp.HIGHS, canon_backend=cp.SCIPY_CANON_BACKEND, **opts)
+        except cp.error.SolverError as error:
+            return SolveResult(SolveStatus.ERROR, np.inf, time.perf_counter() - start, str(error))
+        elapsed = time.perf_counter() - start
+        status = self.problem.status
+        info = (self.problem.solver_stats.extra_stats if self.problem.solver_stats else None)
+        if status in (cp.INFEASIBLE, "infeasible_or_unbounded"):
+            return SolveResult(SolveStatus.INFEASIBLE, np.inf, elapsed)
+        if self.problem.value is None or not np.isfinite(self.problem.value):
+            if status == cp.USER_LIMIT:
+                return SolveResult(SolveStatus.TIME_LIMIT, np.inf, elapsed, "no plan found in time")
+            return SolveResult(SolveStatus.ERROR, np.inf, elapsed, f"solver status {status}")
+        gap = 0.0
+        if self.is_mip and info is not None:
+            bound = getattr(info, "mip_dual_bound", None)
+            objective = getattr(info, "objective_function_value", None)
+            if bound is not None and objective is not None and np.isfinite(bound):
+                gap = max(0.0, float(objective - bound))
+        solved = SolveStatus.OPTIMAL if status == cp.OPTIMAL else SolveStatus.TIME_LIMIT
+        return SolveResult(solved, gap, elapsed)
+
+    def model_figures(self) -> dict[str, float]:
+        """The model's own values of the objective's parts (to compare with the evaluator's)."""
+        def v(x):
+            value = x.value
+            return float(np.sum(value)) if value is not None else float("nan")
+        return {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
+                "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+
+    def trades(self):
+        p = self.program
+        return self.layout.trades(p.sell.value[: self.layout.n_sell] if self.layout.n_sell else np.zeros(0),
+                                  p.buy.value[: self.layout.n_buy] if self.layout.n_buy else np.zeros(0),
+                                  whole_shares=self.household.settings.whole_shares)
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: models.SolveStatus
+    gap: float          # absolute optimality gap, dollars (0 for an LP)
+    seconds: float
+    message: str = ""
+
+
+def plan(household: models.Household, **settings) -> Plan:
+    """The optimal trade list for a household (SPEC §3), judged by the evaluator.
+
+    ``settings`` override the household's ``[plan]`` settings. Raises
+    :class:`models.InfeasiblePlan` naming the rule that cannot be met.
+    """
+    started = time.perf_counter()
+    h = household.with_settings(**settings) if settings else household
+    problem = PlanProblem(h)
+    result = problem.solve()
+    if result.status is SolveStatus.INFEASIBLE:
+        raise diagnose(h, problem.rules)
+    if result.status is SolveStatus.ERROR or not np.isfinite(problem.problem.value or np.nan):
+        raise models.PlanError(f"the solver failed: {result.message or result.status.value}")
+    return finish(problem, result, started)
+
+
+def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
+    h = problem.household
+    t0 = time.perf_counter()
+    trades = problem.trades()
+    evaluation = evaluate(h, trades)
+    seconds = {"build": problem.seconds["build"], "solve": result.seconds,
+               "evaluate": time.perf_counter() - t0, "total": time.perf_counter() - started}
+    restrictions = models.ledger.wash_restrictions(h) if h.settings.wash_sale else None
+    return Plan(household=h, trades=trades, evaluation=evaluation, status=result.status,
+                gap=result.gap, model=problem.model_figures(), seconds=seconds,
+                solver={"name": "HiGHS", "via": "cvxpy", "mixed_integer": problem.is_mip,
+                        "binaries": problem.size()["integers"] if problem.is_mip else 0},
+                restrictions=restrictions)
+
+
+def diagnose(h: models.Household, rules: list[PlanRule]) -> models.InfeasiblePlan:
+    """Name the rule that cannot be met, and why: drop rules one at a time to find the culprit."""
+    base = [r for r in rules if isinstance(r, Band)]
+    others = [r for r in rules if not isinstance(r, Band)]
+    # Which classes cannot reach their band at all? Solve with the bands dropped and see.
+    for rule in others:
+        trial = PlanProblem(h, rules=[r for r in rules if r is not rule])
+        if trial.solve(time_limit_s=10).status is not SolveStatus.INFEASIBLE:
+            culprits = _unreachable_classes(h, [r for r in rules if r is not rule and not isinstance(r, Band)])
+            what = ", ".join(culprits) or "the bands"
+            return models.InfeasiblePlan(rule.rule.value if not base else "band", [
+                f"{what} cannot reach {'its' if len(culprits) == 1 else 'their'} band with the rule "
+                f"'{rule.rule.value}': {rule.explain(h)}"])
+    loose = PlanProblem(h, rules=others)
+    if loose.solve(time_limit_s=10).status is SolveStatus.INFEASIBLE:
+        failing = [r for r in others if PlanProblem(h, rules=[r]).solve(10).status is SolveStatus.INFEASIBLE]
+        rule = failing[0] if failing else others[0]
+        return models.InfeasiblePlan(rule.rule.value, [rule.explain(h)])
+    culprits = _unreachable_classes(h, others)
+    return models.InfeasiblePlan("band", [
+        f"{c} cannot reach its band: not enough sellable holdings, buyable securities or cash "
+        "in the accounts that could move it" for c in culprits] or ["the bands cannot all be met"])
+
+
+def _unreachable_classes(h: models.Household, rules: list[PlanRule]) -> list[str]:
+    """Classes still outside their band when the plan minimizes drift alone under ``rules``."""
+    probe = PlanProblem(h.with_settings(drift_penalty_bp=1e6, rebalance_inside_band=True), rules=rules)
+    if probe.solve(time_limit_s=10).status is SolveStatus.INFEASIBLE:
+        return []
+    w = np.asarray(probe.program.class_value.value).ravel() / h.total_value
+    outside = np.abs(w - h.class_target) > h.class_band + models.allocation.WEIGHT_TOL
+    if h.settings.partial is not None:
+        return [str(c) for c in h.classes[outside]]
+    return [str(c) for c in h.classes[outside]]

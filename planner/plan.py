@@ -1,0 +1,102 @@
+"""A plan: the trade list, the evaluator's judgement of it, and how the solver got there."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._models import models
+
+TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
+                 "amount", "cost_basis", "realized_gain", "term", "reason"]
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    household: Any
+    trades: pd.DataFrame          # SPEC §4 columns
+    evaluation: Any               # the evaluator's judgement of ``trades``
+    status: Any                   # models.SolveStatus
+    gap: float                    # absolute optimality gap, dollars
+    model: dict[str, float]       # the model's own figures for the objective's parts
+    seconds: dict[str, float]
+    solver: dict[str, Any]
+    restrictions: Any             # models.ledger.WashRestrictions or None
+
+    @property
+    def tax_cost(self) -> float:
+        return self.evaluation.tax_cost
+
+    @property
+    def objective(self) -> float:
+        return self.evaluation.objective
+
+    def restriction_rows(self) -> list[dict[str, str]]:
+        """Wash groups the household may not buy yet, and the first day it may."""
+        h = self.household
+        rows: dict[str, dict[str, str]] = {}
+        if self.restrictions is not None:
+            for g, until in self.restrictions.no_buy_until.items():
+                rows[h.wash_groups[g]] = {"wash_group": h.wash_groups[g], "no_buy_before": str(until),
+                                          "reason": "sold at a loss in the last 30 days"}
+        harvested = self.trades[(self.trades["action"] == "sell") & (self.trades["realized_gain"] < 0)]
+        until = str(h.as_of + np.timedelta64(31, "D"))
+        groups = dict(zip(h.securities.symbol, h.securities.wash_group))
+        for symbol in harvested["symbol"].unique():
+            g = groups[symbol]
+            if g not in rows or rows[g]["no_buy_before"] < until:
+                rows[g] = {"wash_group": g, "no_buy_before": until, "reason": "harvested in this plan"}
+        return sorted(rows.values(), key=lambda r: r["wash_group"])
+
+    def settings_dict(self) -> dict[str, Any]:
+        s = self.household.settings
+        return {f.name: (v.value if hasattr(v, "value") else v)
+                for f in fields(s) for v in [getattr(s, f.name)]}
+
+    def summary(self) -> dict[str, Any]:
+        ev = self.evaluation.to_dict(include_lots=False)
+        return {
+            "household": self.household.name,
+            "as_of": str(self.household.as_of),
+            "status": self.status.value,
+            "gap": round(self.gap, 6),
+            "objective": ev["objective"],
+            "objective_parts": {"tax_cost": ev["tax_cost"], "trading_cost": ev["trading_cost"],
+                                "drift_penalty": ev["drift_penalty"]},
+            "model": {k: round(v, 6) for k, v in self.model.items()},
+            "year": ev["year"],
+            "year_without_trades": ev["year_without_trades"],
+            "tax_cost": ev["tax_cost"],
+            "drift": ev["drift"],
+            "violations": ev["violations"],
+            "sales": ev["sales"],
+            "history_washes": ev["history_washes"],
+            "cash_after": ev["cash_after"],
+            "restrictions": self.restriction_rows(),
+            "settings": self.settings_dict(),
+            "tax_profile": {f.name: (v.value if hasattr(v, "value") else v)
+                            for f in fields(self.household.tax)
+                            for v in [getattr(self.household.tax, f.name)]},
+            "solver": {**self.solver, "status": self.status.value, "gap": round(self.gap, 6),
+                       "seconds": {k: round(v, 4) for k, v in self.seconds.items()}},
+            "trades": int(len(self.trades)),
+            "turnover": round(float(self.trades["amount"].sum()), 6) if len(self.trades) else 0.0,
+        }
+
+    def write(self, out: str | Path) -> Path:
+        """Write trades.csv and summary.json into ``out``, each whole or not at all."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic(out / "trades.csv", self.trades[TRADE_COLUMNS].to_csv(index=False, float_format="%.10g"))
+        _atomic(out / "summary.json", json.dumps(self.summary(), indent=2, default=str) + "\n")
+        return out
+
+
+def _atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
