@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field, replace
 
@@ -23,6 +24,25 @@ SolveStatus = models.SolveStatus
 # HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
 # (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md); switch that rule alone off.
 PRESOLVE_RULE_OFF_PARALLEL = 8192
+
+
+def _quiet_highs() -> None:
+    """HiGHS prints a banner when its first model is made; make that one with stdout closed."""
+    import os
+
+    import highspy
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_quiet_highs()
 
 
 @dataclass

@@ -55,3 +55,33 @@ def evaluation_text(result: dict[str, Any]) -> str:
                          f"{_money(result['drift_penalty'])} = {_money(result['objective'])}"))
     parts.append(section("Violations", violations_table(result["violations"])))
     return "\n".join(parts)
+
+
+def plan_text(plan) -> str:
+    """The plan for a person: trades with reasons, tax, drift, restrictions, solver."""
+    s = plan.summary()
+    parts = [f"Plan for {s['household']} as of {s['as_of']}: {s['trades']} trades, "
+             f"turnover {_money(s['turnover'])}"]
+    if len(plan.trades):
+        cols = ["account_id", "symbol", "action", "quantity", "price", "lot_id", "amount",
+                "realized_gain", "term", "reason"]
+        parts.append(section("Trades", plan.trades[cols].to_string(
+            index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1e3 else f"{x:,.2f}")))
+    else:
+        parts.append(section("Trades", "none: doing nothing is optimal"))
+    parts.append(section("Tax year", tax_table(s["year"], s["year_without_trades"], s["tax_cost"])))
+    parts.append(section("Allocation", drift_table(s["drift"])))
+    rows = s["restrictions"]
+    parts.append(section("Restrictions (wash sale)", "\n".join(
+        f"{r['wash_group']}: no buy before {r['no_buy_before']} ({r['reason']})" for r in rows) or "none"))
+    o = s["objective_parts"]
+    parts.append(section("Objective", f"tax cost {_money(o['tax_cost'])} + trading cost "
+                         f"{_money(o['trading_cost'])} + drift penalty {_money(o['drift_penalty'])} "
+                         f"= {_money(s['objective'])}"))
+    sv = s["solver"]
+    marker = "" if sv["status"] == "optimal" else "  ** stopped early: best plan found, not proven **"
+    parts.append(section("Solver", f"{sv['name']} via {sv['via']}: {sv['status']}, gap "
+                         f"{_money(sv['gap'])}, {sv['binaries']} binaries, "
+                         + ", ".join(f"{k} {v:.3f}s" for k, v in sv["seconds"].items()) + marker))
+    parts.append(section("Violations", violations_table(s["violations"])))
+    return "\n".join(parts)

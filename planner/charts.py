@@ -1,0 +1,54 @@
+"""Pictures where people would rather look than read: allocation before and after, and the
+tax-versus-drift frontier. PNG files via matplotlib's non-interactive backend."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def allocation_chart(drift: dict, path: str | Path, title: str = "Allocation") -> Path:
+    classes = list(drift["target"])
+    x = np.arange(len(classes))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(classes)), 4))
+    ax.bar(x - 0.2, [100 * drift["before"][c] for c in classes], 0.4, label="before")
+    ax.bar(x + 0.2, [100 * drift["after"][c] for c in classes], 0.4, label="after")
+    for k, c in enumerate(classes):
+        t, b = 100 * drift["target"][c], 100 * drift["band"][c]
+        ax.plot([k - 0.45, k + 0.45], [t, t], color="black", lw=1.5)
+        ax.fill_between([k - 0.45, k + 0.45], t - b, t + b, color="grey", alpha=0.2, lw=0)
+    ax.set_xticks(x, classes, rotation=20)
+    ax.set_ylabel("weight (%)")
+    ax.set_title(f"{title} (line: target, shade: band)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def frontier_chart(frontier: pd.DataFrame, path: str | Path, points: pd.DataFrame | None = None,
+                   title: str = "Tax cost versus drift") -> Path:
+    """The optimizer's frontier as a line; optional labelled points (e.g. heuristics)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    f = frontier.sort_values("drift_after")
+    ax.plot(100 * f["drift_after"], f["tax_cost"], marker="o", ms=4, label="optimizer frontier")
+    if points is not None:
+        for _, row in points.iterrows():
+            ax.scatter(100 * row["drift_after"], row["tax_cost"], s=40, zorder=3)
+            ax.annotate(row["strategy"], (100 * row["drift_after"], row["tax_cost"]),
+                        textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set_xlabel("drift after: sum of |weight − target| (pp)")
+    ax.set_ylabel("tax cost of the plan ($)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
