@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import cvxpy as cp
 import numpy as np
 
 from ._models import models
+from . import solver
 from .evaluate import evaluate
 from .layout import Layout
 from .plan import Plan
@@ -24,6 +25,13 @@ SolveStatus = models.SolveStatus
 # HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
 # (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md); switch that rule alone off.
 PRESOLVE_RULE_OFF_PARALLEL = 8192
+# What a re-solve may change without a rebuild (PlanProblem.update): each enters the program
+# only through a scalar Parameter (program.Parameters, TaxCost.constant) or a solver option.
+# Everything else (realized amounts and carryovers in TaxCost's bounds and big-Ms, band,
+# partial, budgets, the rules switched on, the tables) is baked into the compiled problem.
+PARAMETER_TAX_FIELDS = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
+PARAMETER_SETTINGS = ("drift_penalty_bp", "time_limit_s", "mip_gap_abs_fraction")
+_TABLES = ("accounts", "securities", "lots", "targets", "history", "cashflows", "buy_menu")
 
 
 def _quiet_highs() -> None:
@@ -77,6 +85,43 @@ class PlanProblem:
         self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
         self.seconds["build"] = time.perf_counter() - start
 
+    def rebuild_reasons(self, household: models.Household) -> list[str]:
+        """Why ``household`` needs a new program rather than new Parameter values ([] if none).
+
+        Tables are compared by identity: derive variants with ``with_tax``/``with_settings``
+        so the unchanged tables are shared. A flip of ``carryforward_value > deduction_rate``
+        adds or drops one of TaxCost's binaries, so it is structural too.
+        """
+        old, new = self.household, household
+        reasons = [name for name in _TABLES if getattr(old, name) is not getattr(new, name)]
+        if old.as_of != new.as_of:
+            reasons.insert(0, "as_of")
+        reasons += [f"tax.{f.name}" for f in fields(old.tax) if f.name not in PARAMETER_TAX_FIELDS
+                    and getattr(old.tax, f.name) != getattr(new.tax, f.name)]
+        reasons += [f"plan.{f.name}" for f in fields(old.settings) if f.name not in PARAMETER_SETTINGS
+                    and getattr(old.settings, f.name) != getattr(new.settings, f.name)]
+        if (old.tax.carryforward_value > old.tax.deduction_rate) != \
+                (new.tax.carryforward_value > new.tax.deduction_rate):
+            reasons.append("tax.carryforward_value > tax.deduction_rate flips")
+        return reasons
+
+    def update(self, household: models.Household) -> bool:
+        """Point the built program at ``household`` by resetting Parameters only (no rebuild).
+
+        Returns False and changes nothing when :meth:`rebuild_reasons` is not empty: build a
+        new ``PlanProblem`` then. Otherwise the tax rates, the drift penalty and the tax of the
+        year without the plan (``tax.constant``) take the new household's values, and the next
+        :meth:`solve` reuses cvxpy's compiled problem.
+        """
+        if self.rebuild_reasons(household):
+            return False
+        self.household = self.program.household = household
+        self.program.parameters.set(household)
+        w = self.tax.without        # its realized amounts do not depend on the rates
+        self.tax.without = models.tax.net_year(w.short_term, w.long_term, household.tax)
+        self.tax.set_constant()
+        return True
+
     @property
     def is_mip(self) -> bool:
         return self.problem.is_mixed_integer()
@@ -89,35 +134,30 @@ class PlanProblem:
                 "nonzeros": int(A.nnz), "integers": n_int}
 
     def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> "SolveResult":
+        """Solve to within the absolute gap of the settings; set every variable's value."""
         h = self.household
-        opts = {"presolve_rule_off": PRESOLVE_RULE_OFF_PARALLEL, "output_flag": False,
-                "time_limit": float(time_limit_s or h.settings.time_limit_s),
-                "mip_abs_gap": max(h.settings.mip_gap_abs_fraction * h.total_value, 1e-6),
-                "mip_rel_gap": 0.0}
+        options = {"presolve_rule_off": PRESOLVE_RULE_OFF_PARALLEL, "mip_rel_gap": 0.0,
+                   "mip_abs_gap": self.abs_gap}
         if threads:
-            opts["threads"] = threads
-        start = time.perf_counter()
+            options["threads"] = threads
         try:
-            self.problem.solve(solver=cp.HIGHS, canon_backend=cp.SCIPY_CANON_BACKEND, **opts)
-        except cp.error.SolverError as error:
-            return SolveResult(SolveStatus.ERROR, np.inf, time.perf_counter() - start, str(error))
-        elapsed = time.perf_counter() - start
-        status = self.problem.status
-        info = (self.problem.solver_stats.extra_stats if self.problem.solver_stats else None)
-        if status in (cp.INFEASIBLE, "infeasible_or_unbounded"):
-            return SolveResult(SolveStatus.INFEASIBLE, np.inf, elapsed)
-        if self.problem.value is None or not np.isfinite(self.problem.value):
-            if status == cp.USER_LIMIT:
-                return SolveResult(SolveStatus.TIME_LIMIT, np.inf, elapsed, "no plan found in time")
-            return SolveResult(SolveStatus.ERROR, np.inf, elapsed, f"solver status {status}")
-        gap = 0.0
-        if self.is_mip and info is not None:
-            bound = getattr(info, "mip_dual_bound", None)
-            objective = getattr(info, "objective_function_value", None)
-            if bound is not None and objective is not None and np.isfinite(bound):
-                gap = max(0.0, float(objective - bound))
-        solved = SolveStatus.OPTIMAL if status == cp.OPTIMAL else SolveStatus.TIME_LIMIT
-        return SolveResult(solved, gap, elapsed)
+            out, self.highs = solver.solve(self.problem, self.abs_gap,
+                                           float(time_limit_s or h.settings.time_limit_s), options)
+        except (cp.error.SolverError, ValueError) as error:
+            return SolveResult(SolveStatus.ERROR, np.inf, 0.0, str(error))
+        status = {"optimal": SolveStatus.OPTIMAL, "time_limit": SolveStatus.TIME_LIMIT,
+                  "infeasible": SolveStatus.INFEASIBLE}.get(out.status, SolveStatus.ERROR)
+        if status is SolveStatus.TIME_LIMIT and not np.isfinite(out.objective):
+            return SolveResult(status, np.inf, out.seconds, "no plan found within the time limit",
+                               out.method, out.nodes)
+        return SolveResult(status, out.gap if np.isfinite(out.objective) else np.inf, out.seconds,
+                           "", out.method, out.nodes)
+
+    @property
+    def abs_gap(self) -> float:
+        """Absolute optimality gap in dollars: a fraction of household value ($1 per $1M)."""
+        h = self.household
+        return max(h.settings.mip_gap_abs_fraction * h.total_value, 1e-6)
 
     def model_figures(self) -> dict[str, float]:
         """The model's own values of the objective's parts (to compare with the evaluator's)."""
@@ -140,6 +180,8 @@ class SolveResult:
     gap: float          # absolute optimality gap, dollars (0 for an LP)
     seconds: float
     message: str = ""
+    method: str = ""    # 'lp', 'branch_and_bound' or 'highs_mip'
+    nodes: int = 0
 
 
 def plan(household: models.Household, **settings) -> Plan:
@@ -169,7 +211,8 @@ def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
     restrictions = models.ledger.wash_restrictions(h) if h.settings.wash_sale else None
     return Plan(household=h, trades=trades, evaluation=evaluation, status=result.status,
                 gap=result.gap, model=problem.model_figures(), seconds=seconds,
-                solver={"name": "HiGHS", "via": "cvxpy", "mixed_integer": problem.is_mip,
+                solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": result.method,
+                        "nodes": result.nodes, "mixed_integer": problem.is_mip,
                         "binaries": problem.size()["integers"] if problem.is_mip else 0},
                 restrictions=restrictions)
 
