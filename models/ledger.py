@@ -5,7 +5,7 @@ The one place that walks trades in order. It knows the tax code only through
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,12 @@ class Ledger:
     trade_amount: np.ndarray | None = None      # dollars per applied trade row
     trade_security: np.ndarray | None = None
 
+    def realize(self, term: Term, amount: float) -> None:
+        if term is Term.LONG:
+            self.long_term += amount
+        else:
+            self.short_term += amount
+
     def violate(self, rule: Rule, detail: str) -> None:
         self.violations.append({"rule": rule.value, "detail": detail})
 
@@ -104,6 +110,13 @@ class _Walker:
         self.sec_index = household.securities.index
         self.acc_index = household.accounts.index
         self.lot_of = trades.lot_id.copy()      # sells resolved to the lot they sell
+        self.sales_of: dict[str, list[int]] = {}  # lot id -> its rows in out.sales
+        self.adjusted_sold: dict[int, float] = {}  # out.sales row -> shares already adjusted
+        self.year = household.as_of.astype("datetime64[Y]")
+
+    def in_year(self, date: np.datetime64) -> bool:
+        """Only sales in the tax year of as_of count in its netting (Pub. 550: trade date)."""
+        return date.astype("datetime64[Y]") == self.year
 
     # ---- lot state ----------------------------------------------------------------------
     def state(self, lot_id: str) -> LotState | None:
@@ -294,11 +307,9 @@ class _Walker:
                                  f"trades row {self.t.row[i]}: loss of {-gain:,.2f} on lot '{st.lot_id}' "
                                  f"({st.symbol}) sold {iso(date)} is washed by a purchase within 30 days; "
                                  f"{disallowed:,.2f} disallowed")
-        bucket = gain + disallowed
-        if term is Term.LONG:
-            self.out.long_term += bucket
-        else:
-            self.out.short_term += bucket
+        if self.in_year(date):
+            self.out.realize(term, gain + disallowed)
+        self.sales_of.setdefault(st.lot_id, []).append(len(self.out.sales))
         self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, shares,
                                    proceeds, basis, gain, term, True, disallowed, permanent))
 
@@ -329,10 +340,8 @@ class _Walker:
             return
         self.out.history_washes.append(HistoryWash(hist.date[i], hist.symbol[i], shares, disallowed,
                                                    permanent, term, by_trade))
-        if term is Term.LONG:
-            self.out.long_term += disallowed
-        else:
-            self.out.short_term += disallowed
+        if self.in_year(hist.date[i]):
+            self.out.realize(term, disallowed)
         if by_trade:
             self.out.violate(Rule.WASH_SALE, f"a buy in the trade list washes the loss on {hist.symbol[i]} "
                                              f"sold {iso(hist.date[i])} (transactions.csv); {disallowed:,.2f} disallowed")
@@ -376,6 +385,26 @@ class _Walker:
             if parcel.quantity <= QTY_TOL:
                 st.parcels.remove(parcel)
             left -= take
+        if left > QTY_TOL:
+            self.adjust_sold(st, left, amount * left / shares)
+
+    def adjust_sold(self, st: LotState, shares: float, amount: float) -> None:
+        """Replacement shares already sold: the disallowed loss raises the basis of that sale,
+        so it still counts (its holding period is left as it was: the convention here)."""
+        for row in self.sales_of.get(st.lot_id, []):
+            sale = self.out.sales[row]
+            take = min(shares, sale.quantity - self.adjusted_sold.get(row, 0.0))
+            if take <= QTY_TOL or not sale.taxable:
+                continue
+            add = amount * take / shares
+            self.adjusted_sold[row] = self.adjusted_sold.get(row, 0.0) + take
+            self.out.sales[row] = replace(sale, basis=sale.basis + add, gain=sale.gain - add)
+            if self.in_year(sale.date):
+                self.out.realize(sale.term, -add)
+            amount -= add
+            shares -= take
+            if shares <= QTY_TOL:
+                break
 
     # ---- holdings after -----------------------------------------------------------------
     def finish_lots(self) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .enums import DriftShape, FilingStatus
@@ -25,11 +26,22 @@ _RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_v
 
 def read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=_TEXT, skipinitialspace=True)
+        frame = pd.read_csv(path, dtype=_TEXT, skipinitialspace=True, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise InputError(path.name, "the file is empty; expected a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise InputError(path.name, f"not a readable CSV file: {error}") from None
+        text = " ".join(str(error).split())
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if found:
+            raise InputError(path.name, f"expected {found[1]} fields as in the header, found "
+                             f"{found[3]}", int(found[2])) from None
+        raise InputError(path.name, f"not a readable CSV file: {text}") from None
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():   # keep the file's line numbers for error messages
+        lines = np.flatnonzero(~blank) + 2
+        frame = frame.loc[~blank].reset_index(drop=True)
+        frame.attrs["file_lines"] = lines
+    return frame
 
 
 def load_household(folder: str | Path) -> Household:

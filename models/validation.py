@@ -22,9 +22,12 @@ class Columns:
     def __init__(self, frame: pd.DataFrame, file: str) -> None:
         if not isinstance(frame, pd.DataFrame):
             raise InputError(file, f"expected a table (pandas DataFrame), got {type(frame).__name__}")
+        lines = frame.attrs.get("file_lines")
         self.frame = frame.reset_index(drop=True)
         self.frame.columns = [str(c).strip() for c in self.frame.columns]
         self.file = file
+        # Rows as a spreadsheet numbers them (header = 1); a file read from disk knows its lines.
+        self.lines = np.asarray(lines) if lines is not None else np.arange(len(frame)) + 2
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -33,7 +36,7 @@ class Columns:
         return column in self.frame.columns
 
     def fail(self, message: str, position: int | None = None, column: str | None = None):
-        raise InputError(self.file, message, None if position is None else int(position) + 2, column)
+        raise InputError(self.file, message, None if position is None else int(self.lines[position]), column)
 
     def require(self, *columns: str) -> None:
         for column in columns:
