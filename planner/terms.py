@@ -102,12 +102,20 @@ class DriftPenalty:
 
     def __init__(self, program: Program) -> None:
         h = program.household
-        gap = program.class_value - h.class_target * h.total_value
+        V = h.total_value
+        gap = program.class_value - h.class_target * V
         self.deviation = cp.Variable(len(h.classes), name="drift_usd", nonneg=True)
+        start_gap = (program.class_start - h.class_target * V) / V
         free = np.zeros(len(h.classes))
         if not models.allocation.rebalance_owed(h):
-            free = np.abs(program.class_start - h.class_target * h.total_value)
-        program.constraints += [self.deviation >= gap - free, self.deviation >= -gap - free]
+            free = models.allocation.drift_measure(h, start_gap) * V
+        if h.settings.drift_shape == models.DriftShape.SQUARED:
+            # deviation ≥ 100·V·(2·g_j·gap/V − g_j²) for every tangent point g_j, per class
+            g = models.allocation.TANGENT_POINTS
+            lines = [self.deviation >= 100 * (2 * gj * gap - gj ** 2 * V) - free for gj in g]
+            program.constraints += lines
+        else:
+            program.constraints += [self.deviation >= gap - free, self.deviation >= -gap - free]
         self.expression = program.parameters.drift_per_dollar * cp.sum(self.deviation)
 
 
