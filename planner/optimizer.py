@@ -62,6 +62,7 @@ class PlanProblem:
 
     def __post_init__(self) -> None:
         start = time.perf_counter()
+        self.highs: solver.HighsLp | None = None   # the compiled program, once solved
         h = self.household
         if not self.rules:
             self.rules = rules_for(h)
@@ -82,6 +83,9 @@ class PlanProblem:
         for rule in self.rules:
             constraints += rule.constraints(p, self.tax)
         self.objective = self.tax.expression + self.trading.expression + self.drift.expression
+        # Branch first on the binaries that shape everything else: the signs of the year's
+        # results and cash-first; the per-group wash-sale choices follow.
+        self.priority = self.tax.binaries + [b for r in self.rules for b in getattr(r, "priority", [])]
         self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
         self.seconds["build"] = time.perf_counter() - start
 
@@ -127,11 +131,10 @@ class PlanProblem:
         return self.problem.is_mixed_integer()
 
     def size(self) -> dict[str, int]:
-        data = self.problem.get_problem_data(cp.HIGHS)[0]
-        A = data.get("A")
-        n_int = len(data.get("int_vars_idx", [])) + len(data.get("bool_vars_idx", []))
-        return {"rows": int(A.shape[0]) if A is not None else 0, "columns": int(A.shape[1]),
-                "nonzeros": int(A.nnz), "integers": n_int}
+        """Rows, columns, nonzeros, binaries and integers of the program HiGHS sees."""
+        if self.highs is None:
+            self.highs = solver.HighsLp(self.problem, {})
+        return dict(self.highs.size)
 
     def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> "SolveResult":
         """Solve to within the absolute gap of the settings; set every variable's value."""
@@ -142,7 +145,8 @@ class PlanProblem:
             options["threads"] = threads
         try:
             out, self.highs = solver.solve(self.problem, self.abs_gap,
-                                           float(time_limit_s or h.settings.time_limit_s), options)
+                                           float(time_limit_s or h.settings.time_limit_s), options,
+                                           priority=self.priority)
         except (cp.error.SolverError, ValueError) as error:
             return SolveResult(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = {"optimal": SolveStatus.OPTIMAL, "time_limit": SolveStatus.TIME_LIMIT,
@@ -212,8 +216,7 @@ def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
     return Plan(household=h, trades=trades, evaluation=evaluation, status=result.status,
                 gap=result.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": result.method,
-                        "nodes": result.nodes, "mixed_integer": problem.is_mip,
-                        "binaries": problem.size()["integers"] if problem.is_mip else 0},
+                        "nodes": result.nodes, "mixed_integer": problem.is_mip, **problem.size()},
                 restrictions=restrictions)
 
 

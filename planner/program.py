@@ -64,16 +64,21 @@ class Program:
             return _columns(matrix, n_b)
 
         self.s, self.b = s, b
+        # Cash, class values and realized results are variables defined by one equality row
+        # each: every other row then refers to a handful of them instead of to every lot,
+        # which keeps the matrix at about four nonzeros per lot column.
         self.cash_start = h.accounts.cash + h.account_flows
-        self.cash_end = self.cash_start + s(layout.sell_to_account) @ self.sell - \
-            b(layout.buy_to_account) @ self.buy
+        self.cash_end = cp.Variable(len(h.accounts), name="cash_end_usd")
+        self.constraints.append(self.cash_end == self.cash_start + s(layout.sell_to_account) @ self.sell
+                                - b(layout.buy_to_account) @ self.buy)
         shares = np.bincount(h.lots.security, h.lots.quantity, minlength=len(h.securities))
         self.class_start = models.allocation.class_values(h, shares, self.cash_start)
-        self.class_value = self.class_start - s(layout.sell_to_class) @ self.sell + \
-            b(layout.buy_to_class) @ self.buy
+        self.class_value = cp.Variable(len(h.classes), name="class_value_usd")
+        flows = self.class_start - s(layout.sell_to_class) @ self.sell + b(layout.buy_to_class) @ self.buy
         if h.cash_class is not None:   # cash is a class: its value is the household's cash
-            self.class_value = self.class_value + _unit(len(h.classes), h.cash_class) @ \
+            flows = flows + _unit(len(h.classes), h.cash_class) @ \
                 cp.reshape(cp.sum(self.cash_end - self.cash_start), (1,), order="C")
+        self.constraints.append(self.class_value == flows)
         self.security_start = shares * h.securities.price
         self.security_value = self.security_start - s(layout.sell_to_security) @ self.sell + \
             b(layout.buy_to_security) @ self.buy
@@ -81,8 +86,10 @@ class Program:
         lt = layout.sell_long_term
         self.gain_st_coef = np.where(lt, 0.0, gain) if n_s else np.zeros(1)
         self.gain_lt_coef = np.where(lt, gain, 0.0) if n_s else np.zeros(1)
-        self.realized_st = self.gain_st_coef @ self.sell
-        self.realized_lt = self.gain_lt_coef @ self.sell
+        self.realized_st = cp.Variable(name="realized_short_term_usd")
+        self.realized_lt = cp.Variable(name="realized_long_term_usd")
+        self.constraints += [self.realized_st == self.gain_st_coef @ self.sell,
+                             self.realized_lt == self.gain_lt_coef @ self.sell]
 
     def mask(self, values: np.ndarray, n: int) -> np.ndarray:
         """A per-column boolean mask padded like the variables."""

@@ -89,6 +89,7 @@ class CashFirst(PlanRule):
         allowance += 0.5 * cash_first_tolerance(h)
         most = float(np.maximum(p.cash_start, 0).sum() + p.sell_ub.sum())
         y = cp.Variable(name="sells_gains", boolean=True)
+        self.priority = [y]
         return [cp.sum(p.sell[np.flatnonzero(gain)]) <= p.sell_ub[gain].sum() * y,
                 idle <= allowance + most * (1 - y)]
 

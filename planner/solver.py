@@ -77,6 +77,15 @@ class HighsLp:
             self.highs.setOptionValue(name, value)
         self.highs.passModel(lp)
         self.n = lp.num_col_
+        self.size = {"rows": int(A.shape[0]), "columns": int(A.shape[1]), "nonzeros": int(A.nnz),
+                     "binaries": int(len(self.binary)), "integers": int(len(self.integer))}
+
+    def columns_of(self, variables: list[cp.Variable]) -> np.ndarray:
+        """Solver columns of some scalar variables (cvxpy keeps their ids through the chain)."""
+        offsets = {}
+        for item in self.inverse:
+            offsets.update(getattr(item, "var_offsets", {}) or {})
+        return np.array([offsets[v.id] for v in variables if v.id in offsets], dtype=np.int64)
 
     @property
     def is_mip(self) -> bool:
@@ -139,8 +148,12 @@ class HighsLp:
                                      "run_time": 0.0}, self.chain, self.inverse)
 
 
-def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict) -> tuple[Outcome, HighsLp]:
-    """Solve to within ``abs_gap`` (dollars of objective) or stop at ``time_limit``."""
+def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
+          priority: list[cp.Variable] = ()) -> tuple[Outcome, HighsLp]:
+    """Solve to within ``abs_gap`` (dollars of objective) or stop at ``time_limit``.
+
+    ``priority``: binaries to branch on first (the few that shape everything else).
+    """
     start = time.perf_counter()
     model = HighsLp(problem, options)
     state, value, x = model.lp({})
@@ -152,7 +165,8 @@ def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict)
     if len(model.integer) or len(model.binary) > CUSTOM_MAX_BINARIES:
         out = model.mip(time_limit - (time.perf_counter() - start), None)
     else:
-        out = _branch_and_bound(model, value, x, abs_gap, time_limit, start)
+        out = _branch_and_bound(model, value, x, abs_gap, time_limit, start,
+                                model.columns_of(list(priority)))
     if np.isfinite(out.objective):
         model.unpack(model.x, out.objective)
     return replace_seconds(out, time.perf_counter() - start), model
@@ -163,41 +177,44 @@ def replace_seconds(out: Outcome, seconds: float) -> Outcome:
 
 
 def _branch_and_bound(model: HighsLp, root_value: float, root_x: np.ndarray, abs_gap: float,
-                      time_limit: float, start: float) -> Outcome:
-    """Best-first branching on the most fractional binary, LP bounds from warm re-solves."""
+                      time_limit: float, start: float, priority: np.ndarray) -> Outcome:
+    """Best-first search with diving: a node is solved when popped (children inherit the
+    parent's bound), ties go to the deepest node, and the child in the direction the
+    relaxation leans is taken first, so the first leaf comes quickly and prunes the rest."""
     best, best_x = np.inf, None
-    heap = [(root_value, 0, {}, root_x)]
+    # heap entries: (bound, -depth, counter, fixed, solved x or None)
+    heap = [(root_value, 0, 0, {}, root_x)]
     counter, nodes, proven = 1, 0, np.inf
+    is_priority = np.isin(model.binary, priority)
     while heap:
-        bound, _, fixed, x = heapq.heappop(heap)
+        bound, neg_depth, _, fixed, x = heapq.heappop(heap)
         if bound >= best - abs_gap:
-            proven = bound   # the smallest bound left: nothing open can beat it
+            proven = bound   # the smallest bound left: nothing open can beat the incumbent
             heap.clear()
             break
-        nodes += 1
+        if x is None:
+            state, bound, x = model.lp(fixed)
+            nodes += 1
+            if state != "optimal" or bound >= best - abs_gap:
+                continue
         frac = np.abs(x[model.binary] - np.round(x[model.binary]))
         if frac.max() <= INTEGRALITY_TOL:
             best, best_x = bound, x
             continue
-        if best == np.inf:   # a quick incumbent: round the relaxation and re-solve
-            rounded = dict(fixed)
-            rounded.update({int(j): float(v) for j, v in zip(model.binary, np.round(x[model.binary]))})
-            state, value, xr = model.lp(rounded)
-            if state == "optimal" and value < best:
-                best, best_x = value, xr
         if nodes >= NODE_LIMIT or time.perf_counter() - start > time_limit:
-            heapq.heappush(heap, (bound, counter, fixed, x))
+            heapq.heappush(heap, (bound, neg_depth, counter, fixed, x))
             model.x = best_x
             rest = model.mip(time_limit - (time.perf_counter() - start), best_x)
-            return rest if rest.objective <= best else Outcome(
-                "time_limit", best, min(b for b, *_ in heap), 0.0, nodes, "branch_and_bound")
-        j = int(model.binary[np.argmax(frac)])
-        for value in (0.0, 1.0):
-            child = {**fixed, j: value}
-            state, v, xc = model.lp(child)
-            if state == "optimal" and v < best - abs_gap:
-                heapq.heappush(heap, (v, counter, child, xc))
-                counter += 1
+            if rest.objective <= best:
+                return rest
+            return Outcome("time_limit", best, min(b for b, *_ in heap), 0.0, nodes, "branch_and_bound")
+        open_ = frac > INTEGRALITY_TOL
+        pick = open_ & is_priority if (open_ & is_priority).any() else open_
+        k = int(np.argmax(np.where(pick, frac, -1.0)))
+        j, lean = int(model.binary[k]), float(np.round(x[model.binary[k]]))
+        for value, order in ((1.0 - lean, 1), (lean, 0)):   # the leaning child pops first
+            heapq.heappush(heap, (bound, neg_depth - 1, counter + order, {**fixed, j: value}, None))
+        counter += 2
     if best_x is None:
         return Outcome("infeasible", np.inf, np.inf, 0.0, nodes, "branch_and_bound")
     model.x = best_x
