@@ -90,6 +90,7 @@ import math
 import os
 import socket
 import sys
+import threading
 import time
 import tomllib
 import uuid
@@ -852,7 +853,14 @@ class PoolExecutor(Executor):
         self._start()
 
     def close(self, cancel=False):
+        # On an interrupt, stop the workers too: they would otherwise go on with the tasks
+        # already queued to them. A run cut short leaves at most a hidden temporary file.
+        workers = list((getattr(self._pool, "_processes", None) or {}).values()) if cancel else []
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(timeout=5)
 
 
 class DaskExecutor(Executor):
@@ -915,24 +923,52 @@ def make_executor(scheduler=None, dask_local: int | None = None, workers: int | 
 
 # ---- progress --------------------------------------------------------------------------------
 class Progress:
-    """done/total, rate and time left on one line of ``stream`` (stderr)."""
+    """done/total, rate and time left on one line of ``stream`` (stderr).
+
+    Runs count as done when their task comes back, or earlier when :meth:`watch` sees their
+    part files appear (workers store each run as it finishes).
+    """
 
     def __init__(self, total: int, done: int, stream: TextIO | None) -> None:
         self.total, self.before, self.stream = total, done, stream
-        self.done = done
+        self.returned = self.on_disk = 0      # runs of this session: from tasks, from the disk
         self.status: Counter = Counter()
         self.rebuilt = 0
         self.started = time.perf_counter()
         self._shown, self._last = 0.0, -1
         self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    @property
+    def done(self) -> int:
+        return self.before + max(self.returned, self.on_disk)
 
     def advance(self, row: Mapping[str, Any] | None) -> None:
         """One more run stored (``row`` None: stored by a worker that then died)."""
-        self.done += 1
+        self.returned += 1
         if row is not None:
             self.status[row["status"]] += 1
             self.rebuilt += bool(row["rebuilt"])
         self.show()
+
+    def watch(self, folder: Path, ids: set[str], every: float = 0.5) -> None:
+        """Count the part files of ``ids`` in ``folder`` every ``every`` seconds until :meth:`stop`."""
+        if self.stream is None:
+            return
+
+        def loop():
+            while not self._stop.wait(every):
+                try:
+                    self.on_disk = sum(1 for e in os.scandir(folder) if e.name[:-8] in ids)
+                except OSError:
+                    continue
+                self.show()
+
+        threading.Thread(target=loop, name="planner-batch-progress", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
 
     @property
     def rate_per_minute(self) -> float:
@@ -951,17 +987,18 @@ class Progress:
     def show(self, final: bool = False) -> None:
         if self.stream is None:
             return
-        now = time.perf_counter()
-        every = 0.2 if self._tty else 10.0
-        if not final and now - self._shown < every and self.done < self.total:
-            return
-        self._shown, text = now, self.line()
-        if self._tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
-        elif self.done != self._last:
-            self.stream.write(text + "\n")
-        self._last = self.done
-        self.stream.flush()
+        with self._lock:
+            now = time.perf_counter()
+            every = 0.2 if self._tty else 10.0
+            if not final and now - self._shown < every and self.done < self.total:
+                return
+            self._shown, text = now, self.line()
+            if self._tty:
+                self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+            elif self.done != self._last:
+                self.stream.write(text + "\n")
+            self._last = self.done
+            self.stream.flush()
 
 
 def _duration(seconds: float) -> str:
@@ -1034,12 +1071,14 @@ def run_batch(grid: Grid | str | Path, out: str | Path, scheduler: Any = None,
             print(f"planner batch: {len(runs)} runs, {len(runs) - todo} stored already, {todo} to "
                   f"run in {len(tasks)} tasks on {where}", file=sys.stderr)
         finished = False
+        bar.watch(out / PARTS, {r.run_id for t in tasks for r in t.runs})
         try:
             _drive(executor, tasks, out, bar)
             finished = True
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            bar.stop()
             executor.close(cancel=not finished)
         bar.show(final=True)
     results = consolidate(out, runs, keys)
@@ -1083,7 +1122,7 @@ def _drive(executor: Executor, tasks: list[Task], out: Path, bar: Progress) -> N
 
 def summary(results: pd.DataFrame, runs: Sequence[Run], bar: Progress, where: str,
             seconds: float, out: Path, charts: Sequence[Path]) -> str:
-    ran = bar.done - bar.before
+    ran = bar.returned
     counts = results["status"].value_counts()
     statuses = ", ".join(f"{s} {int(counts[s])}" for s in [s.value for s in SolveStatus] if s in counts)
     lines = [f"planner batch: {len(results)} of {len(runs)} runs stored ({statuses or 'none'}); "
