@@ -692,39 +692,63 @@ def _atomic_parquet(table: pa.Table, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _read_parts(out: Path) -> pd.DataFrame:
-    """Every stored part; an unreadable one is set aside (renamed .corrupt) so its run reruns."""
+def _read_parts(out: Path, skip: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Stored parts, but those in ``skip`` (run_id → time) not written after that time.
+
+    An unreadable part is set aside (renamed .corrupt) so that its run runs again.
+    """
     folder = out / PARTS
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(".")) \
-        if folder.is_dir() else []
+    entries = [e for e in os.scandir(folder) if e.name.endswith(".parquet")
+               and not e.name.startswith(".")] if folder.is_dir() else []
+    skip = skip or {}
     tables = []
-    for path in files:
+    for entry in sorted(entries, key=lambda e: e.name):
+        rid = entry.name[:-len(".parquet")]
+        if rid in skip and entry.stat().st_mtime < skip[rid]:
+            continue
         try:
-            tables.append(pq.read_table(path, schema=SCHEMA))
+            tables.append(_conform(pq.ParquetFile(entry.path).read()))
         except Exception as error:
-            print(f"planner batch: {path.name} is unreadable ({error}); its run will run again",
+            print(f"planner batch: {entry.name} is unreadable ({error}); its run will run again",
                   file=sys.stderr)
-            path.replace(path.with_name(f".{path.name}.corrupt"))
+            os.replace(entry.path, folder / f".{entry.name}.corrupt")
     if not tables:
         return SCHEMA.empty_table().to_pandas()
     return pa.concat_tables(tables).to_pandas()
 
 
+def _conform(table: pa.Table) -> pa.Table:
+    """A part in :data:`SCHEMA` (parts of an older format lack columns: nulls)."""
+    if table.schema.equals(SCHEMA):
+        return table
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
+               else pa.nulls(table.num_rows, f.type) for f in SCHEMA]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
+
+
 def read_results(out: str | Path) -> pd.DataFrame:
-    """Every stored run: the parts, and rows of an earlier runs.parquet whose part is gone."""
+    """Every stored run: the parts, and rows of the last runs.parquet.
+
+    Parts are written once per run_id, so a part already gathered into runs.parquet is not
+    read again unless it is newer (rerun with ``retry_errors``): a resume costs what is new.
+    A row of runs.parquet whose part is gone still counts as stored.
+    """
     out = Path(out)
-    parts = _read_parts(out)
     old_path = out / RUNS_FILE
+    old = None
     if old_path.is_file():
         try:
             old = pq.read_table(old_path).to_pandas()
             old = old[[c for c in COLUMNS if c in old.columns]]
-            old = old[~old["run_id"].isin(parts["run_id"])]
-            if len(old):
-                parts = pd.concat([parts, old], ignore_index=True) if len(parts) else old
         except Exception as error:
             print(f"planner batch: {old_path} is unreadable ({error}); rebuilding it from "
                   f"{PARTS}/", file=sys.stderr)
+            old = None
+    since = old_path.stat().st_mtime if old is not None else 0.0
+    parts = _read_parts(out, dict.fromkeys(old["run_id"], since) if old is not None else None)
+    if old is not None and len(old):
+        old = old[~old["run_id"].isin(parts["run_id"])]
+        parts = pd.concat([parts, old], ignore_index=True) if len(parts) else old
     return parts.drop_duplicates("run_id", keep="first").reset_index(drop=True)
 
 
