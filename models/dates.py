@@ -39,6 +39,10 @@ def long_term_from(start: np.ndarray | np.datetime64) -> np.ndarray:
 
 def is_long_term(start: np.ndarray | np.datetime64, sold: np.ndarray | np.datetime64) -> np.ndarray:
     """True where a sale on ``sold`` of shares held from ``start`` is long-term."""
+    start = np.asarray(start, dtype="datetime64[D]")
+    if start.size > 4096:   # a million lots share a few thousand dates: work on those
+        days, inverse = np.unique(start, return_inverse=True)
+        return np.asarray(sold, dtype="datetime64[D]") >= long_term_from(days)[inverse.reshape(start.shape)]
     return np.asarray(sold, dtype="datetime64[D]") >= long_term_from(start)
 
 

@@ -149,7 +149,14 @@ class Household:
     def group_of_symbols(self, symbols: np.ndarray) -> np.ndarray:
         """int wash group of each symbol (a symbol not in securities.csv is its own group)."""
         by_symbol = dict(zip(self.securities.symbol, self.securities.wash_group))
-        return np.array([self.group_index[by_symbol.get(s, s)] for s in symbols], dtype=np.int64)
+        codes, uniques = pd.factorize(pd.Series(symbols, dtype=object))
+        groups = np.array([self.group_index[by_symbol.get(s, s)] for s in uniques] + [-1], dtype=np.int64)
+        return groups[codes]
+
+    @cached_property
+    def history_group(self) -> np.ndarray:
+        """int wash group of each history row."""
+        return self.group_of_symbols(self.history.symbol)
 
     @cached_property
     def security_group(self) -> np.ndarray:

@@ -97,8 +97,9 @@ class Ledger:
         self.violations.append({"rule": rule.value, "detail": detail})
 
 
-def apply_trades(household: Household, trades: TradeList) -> Ledger:
-    return _Walker(household, trades).run()
+def apply_trades(household: Household, trades: TradeList, holdings: bool = True) -> Ledger:
+    """Apply a trade list; ``holdings=False`` skips the holdings after (the year only)."""
+    return _Walker(household, trades).run(holdings)
 
 
 class _Walker:
@@ -134,7 +135,7 @@ class _Walker:
         return st
 
     # ---- the walk -----------------------------------------------------------------------
-    def run(self) -> Ledger:
+    def run(self, holdings: bool = True) -> Ledger:
         h, t = self.h, self.t
         valid = self.check_rows()
         buy_lots = self.create_buy_lots(valid)
@@ -160,7 +161,8 @@ class _Walker:
         self.out.cash_after = cash
         self.out.trade_amount = amount
         self.out.trade_security = np.array([self.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
-        self.finish_lots()
+        if holdings:
+            self.finish_lots()
         return self.out
 
     def check_rows(self) -> list[int]:
@@ -322,7 +324,7 @@ class _Walker:
         per_share = -float(hist.realized_gain[i]) / shares
         sold_start = self.history_start(i)
         term = self.history_term(i, sold_start)
-        group = int(h.group_of_symbols(hist.symbol[i:i + 1])[0])
+        group = int(h.history_group[i])
         own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
         disallowed = permanent = 0.0
         by_trade = False
@@ -438,18 +440,18 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
     taxable = h.accounts.taxable
     acq: list[Acquisition] = []
     lots = h.lots
-    for i in np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi)):
-        acq.append(Acquisition(lots.acquired[i], int(h.security_group[lots.security[i]]),
-                               int(lots.account[i]), bool(taxable[lots.account[i]]),
-                               float(lots.quantity[i]), "lot:" + lots.id[i], lots.id[i],
-                               False, "lot", len(acq)))
+    recent = np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi))
+    account = lots.account[recent]
+    for k, (day, group, acc, tax, qty, lot_id) in enumerate(zip(
+            lots.acquired[recent], h.security_group[lots.security[recent]].tolist(), account.tolist(),
+            taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist())):
+        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k))
     hist = h.history
-    in_window = hist.is_buy & (hist.date >= lo) & (hist.date <= hi)
-    if in_window.any():
-        groups = h.group_of_symbols(hist.symbol)
-        for i in np.flatnonzero(in_window):
-            if hist.lot_id[i] in lots.index:
-                continue  # that purchase is the lot itself, counted once
+    in_window = np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi))
+    if len(in_window):
+        groups = h.history_group
+        is_lot = lots.index.positions(hist.lot_id[in_window]) >= 0
+        for i in in_window[~is_lot]:   # a buy naming a lot is that lot, counted once
             purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
             acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
                                    bool(taxable[hist.account[i]]), float(hist.quantity[i]),
@@ -486,7 +488,7 @@ def wash_restrictions(h: Household) -> WashRestrictions:
     pool = ReplacementPool(existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW))
     no_buy: dict[int, np.datetime64] = {}
     if loss.any():
-        groups = h.group_of_symbols(hist.symbol)
+        groups = h.history_group
         for i in sorted(np.flatnonzero(loss), key=lambda k: hist.date[k]):
             own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
             matched = sum(m.shares for m in pool.match(int(groups[i]), hist.date[i],
@@ -506,8 +508,6 @@ def wash_restrictions(h: Household) -> WashRestrictions:
     lot_group = h.security_group[h.lots.security]
     own_unused = np.zeros(len(h.lots))
     if own:
-        index = h.lots.index
-        for lot_id, amount in own.items():
-            own_unused[index[lot_id]] = amount
+        own_unused[h.lots.index.positions(list(own))] = list(own.values())
     blocked = unused[lot_group] - own_unused > QTY_TOL
     return WashRestrictions(blocked, no_buy)

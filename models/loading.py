@@ -16,7 +16,7 @@ from .errors import InputError
 from .household import Household
 from .settings import PlanSettings, TaxProfile
 
-# Text columns are read as text, so ids like 007 keep their zeros.
+# Text columns: ids that look like numbers are read as text, so 007 keeps its zeros.
 _TEXT = {c: str for c in ("account_id", "type", "owner", "symbol", "asset_class", "wash_group",
                           "lot_id", "action", "buy", "sell", "term")}
 REQUIRED = ("household.toml", "accounts.csv", "securities.csv", "lots.csv", "targets.csv")
@@ -26,7 +26,12 @@ _RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_v
 
 def read_csv(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path, dtype=_TEXT, skipinitialspace=True, skip_blank_lines=False)
+        frame = pd.read_csv(path, skipinitialspace=True, skip_blank_lines=False)
+        numeric_ids = [c for c in frame.columns if c in _TEXT and
+                       pd.api.types.is_numeric_dtype(frame[c]) and frame[c].notna().any()]
+        if numeric_ids:   # ids that look like numbers are read again as text (keep 007)
+            frame = pd.read_csv(path, skipinitialspace=True, skip_blank_lines=False,
+                                dtype={c: str for c in numeric_ids})
     except pd.errors.EmptyDataError:
         raise InputError(path.name, "the file is empty; expected a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

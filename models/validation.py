@@ -44,8 +44,15 @@ class Columns:
                 self.fail(f"missing column '{column}' (expected columns: {', '.join(columns)})",
                           column=column)
 
+    @staticmethod
+    def _strings(values: pd.Series) -> pd.Series:
+        """Stripped text, vectorized (Arrow strings when pandas has them)."""
+        if not pd.api.types.is_string_dtype(values) or values.dtype == object:
+            values = values.astype(object).where(values.notna(), None).astype("string")
+        return values.str.strip()
+
     def _blank(self, values: pd.Series) -> np.ndarray:
-        return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+        return (values.isna() | (self._strings(values) == "")).to_numpy(dtype=bool, na_value=True)
 
     def text(self, column: str, default: str | None = None) -> np.ndarray:
         if not self.has(column):
@@ -53,11 +60,14 @@ class Columns:
                 self.require(column)
             return np.full(len(self), default, dtype=object)
         values = self.frame[column]
-        blank = self._blank(values)
+        stripped = self._strings(values)
+        blank = (stripped.isna() | (stripped == "")).to_numpy(dtype=bool, na_value=True)
         if default is None and blank.any():
             self.fail("a value is required here", np.flatnonzero(blank)[0], column)
-        out = values.astype(object).where(~blank, default or "")
-        return out.astype(str).str.strip().to_numpy(dtype=object)
+        out = stripped.to_numpy(dtype=object, na_value="")
+        if blank.any():
+            out[blank] = default or ""
+        return out
 
     def number(self, column: str, *, default: float | None = None, minimum: float | None = None,
                positive: bool = False, what: str = "a number") -> np.ndarray:
@@ -130,12 +140,15 @@ class Columns:
 
     def lookup(self, column: str, values: np.ndarray, index: dict[str, int], what: str,
                where: str) -> np.ndarray:
-        codes = pd.Series(values).map(index)
-        missing = codes.isna().to_numpy()
+        """Row numbers in another table of the keys in ``values``, vectorized over unique keys."""
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+        mapped = np.array([index.get(str(u), -2) for u in uniques] + [-2], dtype=np.int64)
+        rows = mapped[codes]
+        missing = rows == -2
         if missing.any():
             row = np.flatnonzero(missing)[0]
             self.fail(f"unknown {what} '{values[row]}' (not in {where})", row, column)
-        return codes.to_numpy(dtype=np.int64)
+        return rows
 
     def choice(self, column: str, values: np.ndarray, allowed: list[str]) -> np.ndarray:
         lowered = np.array([v.lower() for v in values], dtype=object)

@@ -11,6 +11,7 @@ account the loss is lost for good (Rev. Rul. 2008-5).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,14 +52,20 @@ class ReplacementPool:
 
     def __init__(self, acquisitions: list[Acquisition]) -> None:
         self.by_group: dict[int, list[Acquisition]] = {}
-        for acq in sorted(acquisitions, key=lambda a: (a.date, a.sequence)):
+        order = np.lexsort(([a.sequence for a in acquisitions],
+                            np.array([a.date for a in acquisitions], dtype="datetime64[D]")))
+        for k in order.tolist():
+            acq = acquisitions[k]
             self.by_group.setdefault(acq.group, []).append(acq)
+        self.dates = {g: [a.date for a in acqs] for g, acqs in self.by_group.items()}
 
     def match(self, group: int, sold: np.datetime64, shares: float, own_purchase: str) -> list[Match]:
         """Take replacement shares for ``shares`` loss shares sold on ``sold``, in acquisition order."""
         matches, left = [], shares
-        for acq in self.by_group.get(group, ()):
-            if left <= 1e-12:
+        acquisitions = self.by_group.get(group, [])
+        first = bisect.bisect_left(self.dates.get(group, []), sold - WINDOW)
+        for acq in acquisitions[first:]:
+            if left <= 1e-12 or acq.date > sold + WINDOW:
                 break
             if acq.unused <= 1e-12 or acq.purchase == own_purchase:
                 continue

@@ -135,12 +135,10 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     elif isinstance(trades, pd.DataFrame):
         trades = TradeList.from_frame(trades, h.as_of)
     ledger = models.ledger.apply_trades(h, trades)
-    baseline = ledger if len(trades) == 0 else models.ledger.apply_trades(h, TradeList.empty())
     tax = h.tax
     year = models.tax.net_year(tax.realized_short_term + ledger.short_term,
                                tax.realized_long_term + ledger.long_term, tax)
-    year_without = models.tax.net_year(tax.realized_short_term + baseline.short_term,
-                                       tax.realized_long_term + baseline.long_term, tax)
+    year_without = year if len(trades) == 0 else year_without_trades(h)[0]
     cost = models.tax.tax_cost(year, year_without, tax)
     w_before = allocation.weights_before(h)
     w_after = allocation.class_values(h, ledger.shares_after, ledger.cash_after) / h.total_value
@@ -149,6 +147,16 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     return Evaluation(h, trades, ledger, year, year_without, cost,
                       allocation.trading_cost(h, ledger.trade_amount, ledger.trade_security),
                       allocation.drift_penalty(h, w_after), w_before, w_after, violations)
+
+
+def year_without_trades(h: Household):
+    """The tax year with no trades (scheduled purchases may still wash past losses), and the
+    ledger's new short- and long-term amounts behind it."""
+    ledger = models.ledger.apply_trades(h, TradeList.empty(), holdings=False)
+    tax = h.tax
+    return (models.tax.net_year(tax.realized_short_term + ledger.short_term,
+                                tax.realized_long_term + ledger.long_term, tax),
+            ledger.short_term, ledger.long_term)
 
 
 def _rule_violations(h, ledger, w_before, w_after, tax_cost, trades) -> list[dict]:

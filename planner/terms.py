@@ -29,10 +29,10 @@ class TaxCost:
         p, h = program, program.household
         tax = h.tax
         self.program = p
-        ev = _baseline(h)
-        self.without = ev.year_without
-        s0 = tax.realized_short_term + ev.ledger.short_term - tax.carryover_short_term
-        l0 = tax.realized_long_term + ev.ledger.long_term - tax.carryover_long_term
+        from .evaluate import year_without_trades
+        self.without, washed_st, washed_lt = year_without_trades(h)
+        s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
+        l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
         st_coef, lt_coef, ub = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub, 1.0
         s_min, s_max = s0 + np.minimum(st_coef, 0).sum(), s0 + np.maximum(st_coef, 0).sum()
         l_min, l_max = l0 + np.minimum(lt_coef, 0).sum(), l0 + np.maximum(lt_coef, 0).sum()
@@ -118,7 +118,3 @@ class DriftPenalty:
             program.constraints += [self.deviation >= gap - free, self.deviation >= -gap - free]
         self.expression = program.parameters.drift_per_dollar * cp.sum(self.deviation)
 
-
-def _baseline(h):
-    from .evaluate import evaluate
-    return evaluate(h, None)
