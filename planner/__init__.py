@@ -12,5 +12,16 @@ InputError = models.InputError
 PlannerError = models.PlannerError
 InfeasiblePlan = models.InfeasiblePlan
 
+
+
+def plan(household, **settings):
+    """The optimal trade list for a household; see :func:`planner.optimizer.plan`.
+
+    Imported lazily so that ``import planner`` (and ``planner evaluate``) load no solver.
+    """
+    from .optimizer import plan as _plan
+    return _plan(household, **settings)
+
+
 __all__ = ["Evaluation", "Household", "InfeasiblePlan", "InputError", "PlanSettings",
-           "PlannerError", "TaxProfile", "TradeList", "evaluate", "load_household", "models"]
+           "PlannerError", "TaxProfile", "TradeList", "evaluate", "load_household", "models", "plan"]
