@@ -62,7 +62,8 @@ def main(argv=None) -> int:
             modes.append((f"dask local ({args.workers})", "warm",
                           {"dask_local": args.workers, "reuse": True}))
         print(f"{len(names)} households x {len(grid.scenarios())} scenarios = {n_runs} runs, "
-              f"{args.lots:,} lots each, {args.chunk_size} runs per task, {os.cpu_count()} cores")
+              f"{args.lots:,} lots each, {args.chunk_size} runs per task, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f} at the start")
         rows, results = [], {}
         for where, how, options in modes:
             seconds, runs = measure(grid, root / f"out-{len(rows)}", **options)
@@ -70,16 +71,19 @@ def main(argv=None) -> int:
             results[(where, how)] = runs
             per_run = runs["build_seconds"] + runs["solve_seconds"]
             rows.append((where, how, seconds, 60.0 * n_runs / seconds, int(runs["rebuilt"].sum()),
-                         float(np.median(per_run)), float(runs["seconds"].sum())))
+                         float(np.median(per_run)), float(runs["seconds"].sum()),
+                         float(runs["cpu_seconds"].sum())))
 
         base = rows[0][3]
         print()
         print(f"{'executor':<18} {'program':<7} {'wall s':>7} {'runs/min':>9} {'vs seq cold':>11} "
-              f"{'builds':>6} {'median build+solve s':>21} {'sum of run s':>12}")
-        for where, how, seconds, rate, builds, median, total in rows:
+              f"{'builds':>6} {'median build+solve s':>21} {'run s (sum)':>11} {'run CPU s':>9}")
+        for where, how, seconds, rate, builds, median, total, cpu in rows:
             print(f"{where:<18} {how:<7} {seconds:>7.2f} {rate:>9.1f} {rate / base:>10.2f}x "
-                  f"{builds:>6} {median:>21.3f} {total:>12.2f}")
+                  f"{builds:>6} {median:>21.3f} {total:>11.2f} {cpu:>9.2f}")
+        print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes share the cores)")
         rate = {(w, h): r for w, h, _, r, *_ in rows}
+        cpu = {(w, h): c for w, h, *_, c in rows}
         pool = f"pool ({args.workers})"
         print()
         print("ratios of runs per minute:")
@@ -91,6 +95,10 @@ def main(argv=None) -> int:
         if args.dask:
             dask = f"dask local ({args.workers})"
             print(f"  dask local / pool, warm: {rate[(dask, 'warm')] / rate[(pool, 'warm')]:.2f}")
+        print(f"  CPU per run, cold / warm (sequential): "
+              f"{cpu[('sequential', 'cold')] / cpu[('sequential', 'warm')]:.2f}; "
+              f"CPU per run, pool / sequential (warm): {cpu[(pool, 'warm')] / cpu[('sequential', 'warm')]:.2f}"
+              " (near 1: the workers do the same work; a pool's wall-clock gain needs idle cores)")
         # Same answers whichever way: warm against cold, to the solver's gap.
         cold = results[("sequential", "cold")].set_index("run_id")
         worst = 0.0
