@@ -907,7 +907,7 @@ class DaskExecutor(Executor):
             where = "a Dask client's cluster"
         elif scheduler is not None:
             try:
-                self.client = Client(scheduler, set_as_default=False, timeout=30)
+                self.client = Client(scheduler, set_as_default=False, timeout=10)
             except (OSError, TimeoutError) as error:
                 raise models.PlannerError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
             where = f"Dask scheduler {scheduler}"
