@@ -42,7 +42,10 @@ class TradeList:
 
     @classmethod
     def empty(cls) -> "TradeList":
-        return cls.from_frame(pd.DataFrame(columns=TRADE_COLUMNS), as_of="1970-01-01")
+        text = np.zeros(0, dtype=object)
+        return cls(date=np.zeros(0, dtype="datetime64[D]"), account_id=text, symbol=text,
+                   is_buy=np.zeros(0, dtype=bool), quantity=np.zeros(0), price=np.zeros(0),
+                   lot_id=text, row=np.zeros(0, dtype=np.int64))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, as_of, file: str = "trades.csv") -> "TradeList":
