@@ -84,6 +84,7 @@ class Ledger:
     short_term: float = 0.0                     # the plan's and history's new results
     long_term: float = 0.0
     violations: list[dict] = field(default_factory=list)
+    whole_lot: set = field(default_factory=set)  # trade positions that sold all a lot held
     trade_amount: np.ndarray | None = None      # dollars per applied trade row
     trade_security: np.ndarray | None = None
 
@@ -270,6 +271,8 @@ class _Walker:
                                   f"which holds {st.quantity:g}")
             return False
         taxable = bool(h.accounts.taxable[account])
+        if quantity >= st.quantity * (1 - QTY_TOL) - QTY_TOL:
+            out.whole_lot.add(int(i))
         date, price, left = t.date[i], float(t.price[i]), min(quantity, st.quantity)
         while left > QTY_TOL and st.parcels:
             parcel = st.parcels[0]

@@ -190,6 +190,7 @@ def _rule_violations(h, ledger, w_before, w_after, tax_cost, trades) -> list[dic
                 f"trade of {s.min_trade_usd:,.2f}")
     if s.whole_shares:
         fractional = np.abs(trades.quantity - np.round(trades.quantity)) > 1e-9
+        fractional[list(ledger.whole_lot)] = False    # all that a lot holds may be fractional
         for i in np.flatnonzero(applied & fractional):
             add(Rule.WHOLE_SHARES, f"trades row {trades.row[i]}: {trades.quantity[i]:g} is not a whole number of shares")
     if s.max_weight is not None:

@@ -200,7 +200,8 @@ def plan(household: models.Household, **settings) -> Plan:
     result = problem.solve()
     if result.status is SolveStatus.INFEASIBLE:
         raise diagnose(h, problem.rules)
-    if result.status is SolveStatus.ERROR or not np.isfinite(problem.problem.value or np.nan):
+    if result.status is SolveStatus.ERROR or problem.problem.value is None \
+            or not np.isfinite(problem.problem.value):
         raise models.PlanError(f"the solver failed: {result.message or result.status.value}")
     return finish(problem, result, started)
 
@@ -228,11 +229,12 @@ def diagnose(h: models.Household, rules: list[PlanRule]) -> models.InfeasiblePla
     for rule in others:
         trial = PlanProblem(h, rules=[r for r in rules if r is not rule])
         if trial.solve(time_limit_s=10).status is not SolveStatus.INFEASIBLE:
-            culprits = _unreachable_classes(h, [r for r in rules if r is not rule and not isinstance(r, Band)])
-            what = ", ".join(culprits) or "the bands"
+            # With the culprit kept and the bands dropped, which classes stay outside?
+            culprits = _unreachable_classes(h, others)
+            what = ", ".join(culprits) if culprits else "the classes together"
+            verb = "cannot reach its band" if len(culprits) == 1 else "cannot reach their bands"
             return models.InfeasiblePlan(rule.rule.value if not base else "band", [
-                f"{what} cannot reach {'its' if len(culprits) == 1 else 'their'} band with the rule "
-                f"'{rule.rule.value}': {rule.explain(h)}"])
+                f"{what} {verb} under the rule '{rule.rule.value}': {rule.explain(h)}"])
     loose = PlanProblem(h, rules=others)
     if loose.solve(time_limit_s=10).status is SolveStatus.INFEASIBLE:
         failing = [r for r in others if PlanProblem(h, rules=[r]).solve(10).status is SolveStatus.INFEASIBLE]

@@ -196,7 +196,8 @@ class WholeShares(PlanRule):
             n = cp.Variable(lay.n_sell, integer=True, bounds=[np.zeros(lay.n_sell), np.floor(held)])
             whole = cp.Variable(lay.n_sell, boolean=True)   # or the entire (fractional) lot
             frac = held - np.floor(held)
-            out.append(p.sell == cp.multiply(price, n) + cp.multiply(price * frac, whole))
+            out += [p.sell == cp.multiply(price, n) + cp.multiply(price * frac, whole),
+                    n >= cp.multiply(np.floor(held), whole)]   # the fraction only with the rest
         if lay.n_buy:
             price = h.securities.price[lay.buy_security]
             n = cp.Variable(lay.n_buy, integer=True, bounds=[np.zeros(lay.n_buy), np.floor(lay.buy_ub / price)])

@@ -38,8 +38,9 @@ class TaxCost:
         l_min, l_max = l0 + np.minimum(lt_coef, 0).sum(), l0 + np.maximum(lt_coef, 0).sum()
         t_min, t_max = s_min + l_min, s_max + l_max
         limit = tax.loss_limit
-        self.a = cp.Variable(name="net_short_term", bounds=[0, max(s_max, 0.0)])
-        self.b = cp.Variable(name="net_long_term", bounds=[0, max(l_max, 0.0)])
+        # A year that is surely a net loss (t_max ≤ 0) taxes no gain at either rate.
+        self.a = cp.Variable(name="net_short_term", bounds=[0, max(s_max, 0.0) if t_max > 0 else 0.0])
+        self.b = cp.Variable(name="net_long_term", bounds=[0, max(l_max, 0.0) if t_max > 0 else 0.0])
         self.d = cp.Variable(name="deduction", bounds=[0, limit if t_min < 0 else 0.0])
         self.c = cp.Variable(name="carryover", bounds=[0, max(-t_min, 0.0)])
         sp_, sn = cp.Variable(bounds=[0, max(s_max, 0.0)]), cp.Variable(bounds=[0, max(-s_min, 0.0)])
