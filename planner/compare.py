@@ -1,11 +1,150 @@
-"""Heuristics versus the optimizer, by the evaluator's yardstick (issue 4: in progress)."""
+"""Heuristics versus the optimizer, by the evaluator's yardstick.
+
+    planner compare HOUSEHOLD --out DIR [--set key=value ...]
+
+runs every heuristic (:mod:`planner.heuristics`) and the optimizer on one household, judges
+each trade list with :func:`planner.evaluate.evaluate`, and writes ``compare.csv`` (printed as
+a table too) with one row per strategy, the optimizer's named ``optimizer``:
+
+==========================  ====================================================================
+``tax_cost``                the evaluator's tax cost of the plan, dollars
+``drift_before``, ``_after``  sum over classes of |weight − target|, before and after the plan
+``trades``                  rows of the trade list
+``turnover``                dollars traded (sells plus buys)
+``wash_sale_violations``    the evaluator's ``wash_sale`` violations (washed losses)
+``band_violations``         classes ending outside their band (``band``, ``partial_rebalance``)
+==========================  ====================================================================
+
+and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
+frontier. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
+strategy's trade list, evaluation and run time.
+"""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._models import models
+from .evaluate import evaluate
+
+COLUMNS = ["strategy", "tax_cost", "drift_before", "drift_after", "trades", "turnover",
+           "wash_sale_violations", "band_violations"]
+OPTIMIZER = "optimizer"
+BAND_RULES = {models.Rule.BAND.value, models.Rule.PARTIAL_REBALANCE.value}
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """One strategy's plan for a household and the evaluator's judgement of it."""
+    strategy: str
+    trades: pd.DataFrame | None
+    evaluation: Any | None        # planner.evaluate.Evaluation; None when no plan was made
+    seconds: float                # time to make the plan (not to evaluate it)
+    error: str = ""               # why there is no plan (an infeasible optimizer, say)
+
+    def count(self, rules: set[str]) -> int:
+        if self.evaluation is None:
+            return 0
+        return sum(v["rule"] in rules for v in self.evaluation.violations)
+
+    def row(self) -> dict[str, Any]:
+        """The ``compare.csv`` row."""
+        ev = self.evaluation
+        if ev is None:
+            return {"strategy": self.strategy, **{c: np.nan for c in COLUMNS[1:]}}
+        turnover = float(ev.ledger.trade_amount.sum()) if len(self.trades) else 0.0
+        return {"strategy": self.strategy, "tax_cost": ev.tax_cost,
+                "drift_before": ev.drift_before, "drift_after": ev.drift_after,
+                "trades": len(self.trades), "turnover": turnover,
+                "wash_sale_violations": self.count({models.Rule.WASH_SALE.value}),
+                "band_violations": self.count(BAND_RULES)}
+
+
+def run_strategies(household, heuristics=None, optimizer: bool = True) -> list[StrategyResult]:
+    """Every heuristic's plan (default: :func:`planner.heuristics.all_heuristics`), then the
+    optimizer's, each judged by the evaluator."""
+    from .heuristics import all_heuristics
+    out = []
+    for heuristic in heuristics if heuristics is not None else all_heuristics():
+        start = time.perf_counter()
+        trades = heuristic.plan(household)
+        seconds = time.perf_counter() - start
+        out.append(StrategyResult(heuristic.name, trades, evaluate(household, trades), seconds))
+    if optimizer:
+        out.append(run_optimizer(household))
+    return out
+
+
+def run_optimizer(household) -> StrategyResult:
+    from .optimizer import plan
+    start = time.perf_counter()
+    try:
+        result = plan(household)
+    except models.PlanError as error:
+        return StrategyResult(OPTIMIZER, None, None, time.perf_counter() - start, str(error))
+    return StrategyResult(OPTIMIZER, result.trades, result.evaluation, time.perf_counter() - start)
+
+
+def table(results: list[StrategyResult]) -> pd.DataFrame:
+    frame = pd.DataFrame([r.row() for r in results], columns=COLUMNS)
+    return frame.astype({"trades": "Int64", "wash_sale_violations": "Int64", "band_violations": "Int64"})
+
+
+def compare(household, heuristics=None) -> pd.DataFrame:
+    """One row per strategy (the heuristics, then ``optimizer``), the columns of ``compare.csv``."""
+    return table(run_strategies(household, heuristics))
+
+
+def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """One labelled point per distinct (drift, tax cost): strategies that land on the same
+    spot share a label (``band_rebalance_hifo = taxmin_lots``) instead of overprinting."""
+    points = frame.dropna(subset=["tax_cost"])
+    key = list(zip(points["drift_after"].round(6), points["tax_cost"].round(2)))
+    return (points.assign(key=key).groupby("key", sort=False)
+            .agg(strategy=("strategy", " = ".join), drift_after=("drift_after", "first"),
+                 tax_cost=("tax_cost", "first")).reset_index(drop=True))
+
+
+# ---- the command line ---------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
-    parser.add_argument("household")
-    parser.add_argument("--out", required=True)
+    from .cli import _add_settings
+    parser.add_argument("household", help="household folder (SPEC §1)")
+    parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
+    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
+    _add_settings(parser)
 
 
 def run(args) -> int:
-    raise NotImplementedError("planner compare is being built")
+    from .charts import frontier_chart
+    from .cli import _household
+    from .frontier import DEFAULT_PENALTIES_BP, frontier
+    household = _household(args)
+    penalties = DEFAULT_PENALTIES_BP
+    if args.penalties:
+        try:
+            penalties = tuple(float(x) for x in args.penalties.split(","))
+        except ValueError:
+            raise models.InputError("--penalties", "expected comma-separated numbers") from None
+    results = run_strategies(household)
+    frame = table(results)
+    curve = frontier(household, penalties)
+    if "tax_cost" not in curve:
+        curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
+                              "tax_cost": pd.Series([], dtype=float)})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "compare.csv", index=False, float_format="%.10g")
+    frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
+                   title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
+    print(frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    for r in results:
+        if r.error:
+            print(f"\n{r.strategy}: no plan: {r.error}")
+    print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}")
+    return 0
