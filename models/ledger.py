@@ -488,18 +488,22 @@ def wash_restrictions(h: Household) -> WashRestrictions:
     hist = h.history
     loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & h.accounts.taxable[hist.account]
     first = min([h.as_of] + list(hist.date[loss]))
-    pool = ReplacementPool(existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW))
+    acquisitions = existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW)
+    pool = ReplacementPool(acquisitions)
+    # A buy on as_of is matched before purchases scheduled later, so a past loss is open to it
+    # unless purchases made by as_of already replace every loss share.
+    made = ReplacementPool([replace(a) for a in acquisitions if a.date <= h.as_of])
     no_buy: dict[int, np.datetime64] = {}
     if loss.any():
         groups = h.history_group
         for i in sorted(np.flatnonzero(loss), key=lambda k: hist.date[k]):
             own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
-            matched = sum(m.shares for m in pool.match(int(groups[i]), hist.date[i],
-                                                       float(hist.quantity[i]), own))
+            shares, group = float(hist.quantity[i]), int(groups[i])
+            pool.match(group, hist.date[i], shares, own)
+            matched = sum(m.shares for m in made.match(group, hist.date[i], shares, own))
             until = hist.date[i] + WINDOW + DAY
-            if matched < hist.quantity[i] - QTY_TOL and until > h.as_of:
-                g = int(groups[i])
-                no_buy[g] = max(no_buy.get(g, until), until)
+            if matched < shares - QTY_TOL and until > h.as_of:
+                no_buy[group] = max(no_buy.get(group, until), until)
     unused = np.zeros(len(h.wash_groups))
     own = {}
     for acq_list in pool.by_group.values():
