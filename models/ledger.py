@@ -17,6 +17,7 @@ from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
 
 QTY_TOL = 1e-9
+GAIN_NOISE = 1e-7   # dollars: q·p − B·q/Q of a break-even lot may come out −3.6e-15
 
 
 @dataclass
@@ -297,6 +298,8 @@ class _Walker:
                                        shares, proceeds, proceeds, 0.0, term, False, 0.0, 0.0))
             return
         gain = proceeds - basis
+        if abs(gain) < GAIN_NOISE:
+            gain = 0.0
         disallowed = permanent = 0.0
         if gain < 0:
             per_share = -gain / shares

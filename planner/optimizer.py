@@ -16,7 +16,7 @@ from ._models import models
 from . import solver
 from .evaluate import evaluate
 from .layout import Layout
-from .plan import Plan
+from .result import Plan
 from .program import Program
 from .rules import Band, PlanRule, rules_for
 from .terms import DriftPenalty, TaxCost, TradingCost

@@ -1,4 +1,4 @@
-"""A plan: the trade list, the evaluator's judgement of it, and how the solver got there."""
+"""A plan (the result of planning): the trade list, the evaluator's judgement of it, and how the solver got there."""
 from __future__ import annotations
 
 import json
