@@ -60,6 +60,7 @@ class Sale:
     taxable: bool
     disallowed: float
     permanently_disallowed: float
+    start: np.datetime64 | None = None   # holding-period start of the shares sold
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ class _Walker:
             self.out.realize(term, gain + disallowed)
         self.sales_of.setdefault(st.lot_id, []).append(len(self.out.sales))
         self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, shares,
-                                   proceeds, basis, gain, term, True, disallowed, permanent))
+                                   proceeds, basis, gain, term, True, disallowed, permanent, start))
 
     def history_sale(self, i: int, pool: ReplacementPool) -> None:
         """A loss sold before the plan: only trade buys and scheduled purchases wash it anew;
@@ -394,21 +395,41 @@ class _Walker:
                 st.parcels.remove(parcel)
             left -= take
         if left > QTY_TOL:
-            self.adjust_sold(st, left, amount * left / shares)
+            self.adjust_sold(st, acq.date, left, amount * left / shares, sold_start, sold)
 
-    def adjust_sold(self, st: LotState, shares: float, amount: float) -> None:
-        """Replacement shares already sold: the disallowed loss raises the basis of that sale,
-        so it still counts (its holding period is left as it was: the convention here)."""
-        for row in self.sales_of.get(st.lot_id, []):
+    def adjust_sold(self, st: LotState, acquired: np.datetime64, shares: float, amount: float,
+                    sold_start: np.datetime64 | None, sold: np.datetime64) -> None:
+        """Replacement shares already sold: the disallowed loss raises the basis of that sale and
+        its holding period takes in the sold shares' (so its term may change); a row only partly
+        made of replacement shares splits in two."""
+        for row in list(self.sales_of.get(st.lot_id, [])):
             sale = self.out.sales[row]
-            take = min(shares, sale.quantity - self.adjusted_sold.get(row, 0.0))
-            if take <= QTY_TOL or not sale.taxable:
+            if not sale.taxable or row in self.adjusted_sold:
                 continue
+            take = min(shares, sale.quantity)
             add = amount * take / shares
-            self.adjusted_sold[row] = self.adjusted_sold.get(row, 0.0) + take
-            self.out.sales[row] = replace(sale, basis=sale.basis + add, gain=sale.gain - add)
+            start = sale.start if sold_start is None or sale.start is None else \
+                tacked_start(sale.start, acquired, sold_start, sold)
+            term = Term.LONG if is_long_term(start, sale.date) else Term.SHORT
+            part = take / sale.quantity
+            moved = replace(sale, quantity=take, proceeds=sale.proceeds * part,
+                            basis=sale.basis * part + add, gain=sale.gain * part - add,
+                            disallowed=sale.disallowed * part,
+                            permanently_disallowed=sale.permanently_disallowed * part,
+                            term=term, start=start)
+            self.out.sales[row] = moved
+            self.adjusted_sold[row] = take
+            if take < sale.quantity - QTY_TOL:   # the rest of the row is not a replacement
+                rest = replace(sale, quantity=sale.quantity - take, proceeds=sale.proceeds - moved.proceeds,
+                               basis=sale.basis * (1 - part), gain=sale.gain * (1 - part),
+                               disallowed=sale.disallowed * (1 - part),
+                               permanently_disallowed=sale.permanently_disallowed * (1 - part))
+                self.sales_of[st.lot_id].insert(self.sales_of[st.lot_id].index(row) + 1, len(self.out.sales))
+                self.out.sales.append(rest)
             if self.in_year(sale.date):
-                self.out.realize(sale.term, -add)
+                old = sale.gain * part + sale.disallowed * part
+                self.out.realize(sale.term, -old)
+                self.out.realize(term, old - add)
             amount -= add
             shares -= take
             if shares <= QTY_TOL:
