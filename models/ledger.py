@@ -6,6 +6,7 @@ The one place that walks trades in order. It knows the tax code only through
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,12 @@ class Ledger:
         self.violations.append({"rule": rule.value, "detail": detail})
 
 
+@lru_cache(maxsize=65536)
+def _term(start: np.datetime64, sold: np.datetime64) -> Term:
+    """The term of one sale (cached: a big plan's sales share a few thousand dates)."""
+    return Term.LONG if is_long_term(start, sold) else Term.SHORT
+
+
 def apply_trades(household: Household, trades: TradeList, holdings: bool = True) -> Ledger:
     """Apply a trade list; ``holdings=False`` skips the holdings after (the year only)."""
     return _Walker(household, trades).run(holdings)
@@ -114,6 +121,8 @@ class _Walker:
         self.sec_index = household.securities.index
         self.acc_index = household.accounts.index
         self.lot_of = trades.lot_id.copy()      # sells resolved to the lot they sell
+        named = np.unique(trades.lot_id[trades.lot_id != ""]) if len(trades) else np.zeros(0, object)
+        self.trade_lots = dict(zip(named.tolist(), self.lot_index.positions(named).tolist()))
         self.sales_of: dict[str, list[int]] = {}  # lot id -> its rows in out.sales
         self.adjusted_sold: dict[int, float] = {}  # out.sales row -> shares already adjusted
         self.year = household.as_of.astype("datetime64[Y]")
@@ -126,8 +135,8 @@ class _Walker:
     def state(self, lot_id: str) -> LotState | None:
         if lot_id in self.states:
             return self.states[lot_id]
-        i = self.lot_index.get(lot_id)
-        if i is None:
+        i = self.trade_lots.get(lot_id, -1) if lot_id in self.trade_lots else self.lot_index.get(lot_id, -1)
+        if i < 0:
             return None
         lots, sec = self.h.lots, int(self.h.lots.security[i])
         st = LotState(lot_id, int(lots.account[i]), self.h.securities.symbol[sec], sec,
@@ -184,7 +193,7 @@ class _Walker:
                 out.violate(Rule.ALLOWED, f"{where}: unknown symbol '{t.symbol[i]}' (not in securities.csv)")
                 continue
             if t.is_buy[i]:
-                if t.lot_id[i] and t.lot_id[i] in self.lot_index:
+                if t.lot_id[i] and self.trade_lots.get(t.lot_id[i], -1) >= 0:
                     out.violate(Rule.LOT, f"{where}: buy names lot '{t.lot_id[i]}', which already exists")
                     continue
                 if not h.can_buy[account, security]:
@@ -203,7 +212,7 @@ class _Walker:
                         out.violate(Rule.LOT, f"{where}: {t.account_id[i]} holds no {t.symbol[i]} to sell")
                         continue
                     self.lot_of[i] = lot
-                elif lot not in self.lot_index and lot not in created:
+                elif self.trade_lots.get(lot, -1) < 0 and lot not in created:
                     out.violate(Rule.LOT, f"{where}: unknown lot '{lot}'")
                     continue
                 if not h.securities.can_sell[security]:
@@ -293,7 +302,7 @@ class _Walker:
     def record_sale(self, i: int, st: LotState, shares: float, proceeds: float, basis: float,
                     start: np.datetime64, date: np.datetime64, taxable: bool,
                     pool: ReplacementPool) -> None:
-        term = Term.LONG if is_long_term(start, date) else Term.SHORT
+        term = _term(start, date)
         if not taxable:   # sales in traditional, Roth and HSA accounts realize nothing
             self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date,
                                        shares, proceeds, proceeds, 0.0, term, False, 0.0, 0.0))

@@ -18,7 +18,7 @@ from .evaluate import evaluate
 from .layout import Layout
 from .result import Plan
 from .program import Program
-from .rules import Band, PlanRule, rules_for
+from .rules import Band, NoWashSale, PlanRule, rules_for
 from .terms import DriftPenalty, TaxCost, TradingCost
 
 SolveStatus = models.SolveStatus
@@ -213,7 +213,7 @@ def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
     evaluation = evaluate(h, trades)
     seconds = {"build": problem.seconds["build"], "solve": result.seconds,
                "evaluate": time.perf_counter() - t0, "total": time.perf_counter() - started}
-    restrictions = models.ledger.wash_restrictions(h) if h.settings.wash_sale else None
+    restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
     return Plan(household=h, trades=trades, evaluation=evaluation, status=result.status,
                 gap=result.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": result.method,
