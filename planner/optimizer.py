@@ -23,8 +23,10 @@ from .terms import DriftPenalty, TaxCost, TradingCost
 
 SolveStatus = models.SolveStatus
 # HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
-# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md); switch that rule alone off.
-PRESOLVE_RULE_OFF_PARALLEL = 8192
+# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md), and on this program (a few hundred
+# rows, a column per lot) presolve finds little else: the root LP at 1e6 lots takes 3.2 s
+# without it, 5.6 s with it (that rule off). HiGHS's own MIP fallback keeps its presolve.
+LP_OPTIONS = {"presolve": "off"}
 # What a re-solve may change without a rebuild (PlanProblem.update): each enters the program
 # only through a scalar Parameter (program.Parameters, TaxCost.constant) or a solver option.
 # Everything else (realized amounts and carryovers in TaxCost's bounds and big-Ms, band,
@@ -139,8 +141,7 @@ class PlanProblem:
     def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> "SolveResult":
         """Solve to within the absolute gap of the settings; set every variable's value."""
         h = self.household
-        options = {"presolve_rule_off": PRESOLVE_RULE_OFF_PARALLEL, "mip_rel_gap": 0.0,
-                   "mip_abs_gap": self.abs_gap}
+        options = {**LP_OPTIONS, "mip_rel_gap": 0.0, "mip_abs_gap": self.abs_gap}
         if threads:
             options["threads"] = threads
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,12 @@ class Plan:
                 for f in fields(s) for v in [getattr(s, f.name)]}
 
     def summary(self) -> dict[str, Any]:
+        """summary.json (SPEC §4): the evaluator's keys, the objective's parts, the settings,
+        the restrictions and the solver's account of itself."""
+        return self._summary
+
+    @cached_property
+    def _summary(self) -> dict[str, Any]:
         ev = self.evaluation.to_dict(include_lots=False)
         return {
             "household": self.household.name,

@@ -117,6 +117,10 @@ class HighsLp:
         ints = np.concatenate([self.binary, self.integer])
         self.highs.changeColsIntegrality(len(ints), ints, np.full(len(ints), hp.HighsVarType.kInteger))
         self.highs.setOptionValue("time_limit", max(time_limit, 0.1))
+        # Branch and bound needs presolve, but not the parallel rows/columns rule (quadratic
+        # over look-alike lots, shared/PERFORMANCE.md).
+        self.highs.setOptionValue("presolve", "on")
+        self.highs.setOptionValue("presolve_rule_off", 8192)
         if incumbent is not None:
             sol = hp.HighsSolution()
             sol.col_value = list(incumbent)
