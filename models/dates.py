@@ -6,7 +6,7 @@ to Mar 1. Counting days (> 365) is wrong across leap years and is never used her
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -49,6 +49,3 @@ def is_long_term(start: np.ndarray | np.datetime64, sold: np.ndarray | np.dateti
 def iso(day: np.datetime64 | date) -> str:
     return str(np.datetime64(day, "D"))
 
-
-def as_date(day: np.datetime64) -> date:
-    return date(1970, 1, 1) + timedelta(days=int(np.datetime64(day, "D").astype(int)))

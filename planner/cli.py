@@ -19,7 +19,7 @@ from ._models import models
 from .report import evaluation_text
 
 
-def _add_settings(parser: argparse.ArgumentParser) -> None:
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a [plan] setting, e.g. --set band=0.03 --set partial=0.5")
     parser.add_argument("--band", type=float, help="absolute band around each class target")
@@ -66,13 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("household")
     pl.add_argument("--out", required=True, help="folder for trades.csv, summary.json, allocation.png")
     pl.add_argument("--format", choices=["table", "json"], default="table")
-    _add_settings(pl)
+    add_settings_arguments(pl)
 
     fr = commands.add_parser("frontier", help="tax cost versus drift over the drift penalty")
     fr.add_argument("household")
     fr.add_argument("--out", required=True)
     fr.add_argument("--penalties", help="comma-separated drift penalties, bp per pp")
-    _add_settings(fr)
+    add_settings_arguments(fr)
 
     gen = commands.add_parser("generate", help="write a seeded synthetic household folder")
     gen.add_argument("folder")
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _household(args) -> "models.Household":
+def household_from_args(args) -> "models.Household":
     household = models.load_household(args.household)
     overrides = _settings(args)
     return household.with_settings(**overrides) if overrides else household
@@ -111,7 +111,7 @@ def _plan(args) -> int:
     from .charts import allocation_chart
     from .optimizer import plan
     from .report import plan_text
-    household = _household(args)
+    household = household_from_args(args)
     result = plan(household)
     out = result.write(args.out)
     allocation_chart(result.summary()["drift"], out / "allocation.png", f"Allocation of {household.name}")
@@ -126,15 +126,9 @@ def _plan(args) -> int:
 
 def _frontier(args) -> int:
     from .charts import frontier_chart
-    from .frontier import DEFAULT_PENALTIES_BP, frontier
-    household = _household(args)
-    penalties = DEFAULT_PENALTIES_BP
-    if args.penalties:
-        try:
-            penalties = tuple(float(x) for x in args.penalties.split(","))
-        except ValueError:
-            raise models.InputError("--penalties", "expected comma-separated numbers") from None
-    table = frontier(household, penalties)
+    from .frontier import frontier, parse_penalties
+    household = household_from_args(args)
+    table = frontier(household, parse_penalties(args.penalties))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "frontier.csv", index=False)

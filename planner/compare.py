@@ -113,24 +113,19 @@ def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
 # ---- the command line ---------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
-    from .cli import _add_settings
+    from .cli import add_settings_arguments
     parser.add_argument("household", help="household folder (SPEC §1)")
     parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
     parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
-    _add_settings(parser)
+    add_settings_arguments(parser)
 
 
 def run(args) -> int:
     from .charts import frontier_chart
-    from .cli import _household
-    from .frontier import DEFAULT_PENALTIES_BP, frontier
-    household = _household(args)
-    penalties = DEFAULT_PENALTIES_BP
-    if args.penalties:
-        try:
-            penalties = tuple(float(x) for x in args.penalties.split(","))
-        except ValueError:
-            raise models.InputError("--penalties", "expected comma-separated numbers") from None
+    from .cli import household_from_args
+    from .frontier import frontier, parse_penalties
+    household = household_from_args(args)
+    penalties = parse_penalties(args.penalties)
     results = run_strategies(household)
     frame = table(results)
     curve = frontier(household, penalties)

@@ -15,6 +15,16 @@ from .optimizer import PlanProblem
 DEFAULT_PENALTIES_BP = (0.0, 0.3, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0, 300.0)
 
 
+def parse_penalties(text: str | None) -> tuple[float, ...]:
+    """Drift penalties from the command line ("0,1,10"), or the default sweep."""
+    if not text:
+        return DEFAULT_PENALTIES_BP
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise models.InputError("--penalties", f"expected comma-separated numbers, got '{text}'") from None
+
+
 def frontier(household: models.Household, penalties_bp=DEFAULT_PENALTIES_BP) -> pd.DataFrame:
     """One row per penalty: its tax cost, drift after, trading cost and status (evaluator's figures)."""
     h = household.with_settings(rebalance_inside_band=True)

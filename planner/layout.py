@@ -115,9 +115,6 @@ class Layout:
         return self.household.security_group[self.buy_security]
 
     # ---- aggregation matrices ------------------------------------------------------------------
-    def sell_by(self, rows: np.ndarray, n_rows: int) -> sp.csr_matrix:
-        return _aggregator(rows, n_rows)
-
     @cached_property
     def sell_to_account(self) -> sp.csr_matrix:
         return _aggregator(self.sell_account, len(self.household.accounts))
