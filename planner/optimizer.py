@@ -201,6 +201,9 @@ def plan(household: models.Household, **settings) -> Plan:
     result = problem.solve()
     if result.status is SolveStatus.INFEASIBLE:
         raise diagnose(h, problem.rules)
+    if result.status is SolveStatus.TIME_LIMIT and not np.isfinite(result.gap):
+        raise models.PlanError(f"no plan found within the time limit of {h.settings.time_limit_s:g} s; "
+                               "raise time_limit_s (--time-limit) or loosen the rules")
     if result.status is SolveStatus.ERROR or problem.problem.value is None \
             or not np.isfinite(problem.problem.value):
         raise models.PlanError(f"the solver failed: {result.message or result.status.value}")
