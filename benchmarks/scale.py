@@ -219,45 +219,62 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     _wrap(highspy.Highs, "passModel", stats, "pass_model")
     _wrap(getattr(solver, "HighsLp", None), "unpack", stats, "unpack")
 
+    code = code_fingerprint()
     meter = Meter()
     profiles = {} if profile_path else None
     rss_imported = meter.rss()
-    with meter.phase("load", profiles):
-        h = models.load_household(folder)
-    started = time.perf_counter()
-    with meter.phase("build", profiles):
-        problem = optimizer.PlanProblem(h)
-    with meter.phase("solve", profiles):
-        result = problem.solve()
-    with meter.phase("evaluate", profiles):
-        plan = optimizer.finish(problem, result, started)
-    with meter.phase("write", profiles):
-        plan.write(out)
+    h = problem = result = plan = None
+    error = None
+    try:
+        with meter.phase("load", profiles):
+            h = models.load_household(folder)
+        started = time.perf_counter()
+        with meter.phase("build", profiles):
+            problem = optimizer.PlanProblem(h)
+        with meter.phase("solve", profiles):
+            result = problem.solve()
+        with meter.phase("evaluate", profiles):
+            plan = optimizer.finish(problem, result, started)
+        with meter.phase("write", profiles):
+            plan.write(out)
+    except Exception as exc:   # noqa: BLE001 - report what was measured up to here
+        import traceback
+        where = next((p for p in ("load", "build", "solve", "evaluate", "write")
+                      if p not in meter.phases), "?")
+        error = f"error in {where}: {type(exc).__name__}: {exc}"
+        traceback.print_exc()
     meter.close()
     phases = meter.phases
-    e2e = sum(phases[p]["s"] for p in ("load", "build", "solve", "evaluate", "write"))
-    size = problem.size()
-    ev = plan.evaluation
-    row = {
-        "code": code_fingerprint(),
-        "status": result.status.value, "method": result.method, "nodes": result.nodes,
-        "gap": result.gap, "lots": len(h.lots), "accounts_n": len(h.accounts),
-        "securities_n": len(h.securities), "classes_n": len(h.classes),
-        **{k: size.get(k) for k in ("rows", "columns", "nonzeros", "binaries", "integers")},
-        "import_s": imported, "rss_after_import_mb": rss_imported / MB,
-        **{f"{p}_s": v["s"] for p, v in phases.items()},
-        **{f"{p}_peak_mb": v["peak_mb"] for p, v in phases.items()},
-        **{f"{p}_delta_mb": v["delta_mb"] for p, v in phases.items()},
-        "e2e_s": e2e, "max_rss_mb": Meter.maxrss() / MB, **stats,
-        "objective": ev.objective, "tax_cost": ev.tax_cost, "trading_cost": ev.trading_cost,
-        "drift_penalty": ev.drift_penalty, "drift_after": ev.drift_after,
-        "violations": len(ev.violations), "trades": len(plan.trades),
-        "abs_gap_target": problem.abs_gap,
-    }
-    row["overhead_s"] = e2e - stats["highs_s"]
-    row["model_overhead_s"] = phases["build"]["s"] + phases["solve"]["s"] - stats["highs_s"]
-    row["solve_rest_s"] = phases["solve"]["s"] - stats["highs_s"] - stats.get("compile_s", 0.0)
-    row.update(_cold_lp(problem))
+    row = {"code": code, "status": error or (result.status.value if result else "?"),
+           "import_s": imported, "rss_after_import_mb": rss_imported / MB,
+           **{f"{p}_s": v["s"] for p, v in phases.items()},
+           **{f"{p}_peak_mb": v["peak_mb"] for p, v in phases.items()},
+           **{f"{p}_delta_mb": v["delta_mb"] for p, v in phases.items()},
+           "max_rss_mb": Meter.maxrss() / MB, **stats}
+    if h is not None:
+        row.update(lots=len(h.lots), accounts_n=len(h.accounts), securities_n=len(h.securities),
+                   classes_n=len(h.classes))
+    if result is not None:
+        row.update(solve_status=result.status.value, solve_method=result.method,
+                   nodes=result.nodes, gap=result.gap, solve_message=result.message,
+                   abs_gap_target=problem.abs_gap)
+    if problem is not None and "solve" in phases:
+        try:
+            size = problem.size()
+            row.update({k: size.get(k) for k in ("rows", "columns", "nonzeros", "binaries", "integers")})
+        except Exception as exc:   # noqa: BLE001
+            row["size_error"] = str(exc)
+        row["model_overhead_s"] = phases["build"]["s"] + phases["solve"]["s"] - stats["highs_s"]
+        row["solve_rest_s"] = phases["solve"]["s"] - stats["highs_s"] - stats.get("compile_s", 0.0)
+        row.update(_cold_lp(problem))
+    if plan is not None:
+        ev = plan.evaluation
+        row.update(objective=ev.objective, tax_cost=ev.tax_cost, trading_cost=ev.trading_cost,
+                   drift_penalty=ev.drift_penalty, drift_after=ev.drift_after,
+                   violations=len(ev.violations), trades=len(plan.trades))
+    if error is None:
+        row["e2e_s"] = sum(phases[p]["s"] for p in ("load", "build", "solve", "evaluate", "write"))
+        row["overhead_s"] = row["e2e_s"] - stats["highs_s"]
     if profiles:
         _write_profile(profiles, profile_path)
     return row
@@ -443,7 +460,7 @@ def fmt(value, digits: int = 2) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, str):
-        return value
+        return value if len(value) <= 24 else value[:21] + "..."
     if isinstance(value, float):
         if math.isnan(value):
             return "-"
@@ -567,7 +584,7 @@ def render(results: dict, env: dict, naive_timeout: float) -> str:
         ["household", "lots", "accts", "secs", "classes", "rows", "columns", "nonzeros",
          "binaries", "status", "method", "nodes", "gap $"],
         [[c.label, c.lots, c.accounts, c.securities, c.classes, o.get("rows"), o.get("columns"),
-          o.get("nonzeros"), o.get("binaries"), o.get("status"), o.get("method"), o.get("nodes"),
+          o.get("nonzeros"), o.get("binaries"), o.get("status"), o.get("solve_method"), o.get("nodes"),
           o.get("gap")] for c, o, _ in ours]))
     parts.append(table(
         "== time, seconds (ours; each phase in a fresh process; e2e = load..write, imports apart)",
@@ -640,6 +657,11 @@ def render(results: dict, env: dict, naive_timeout: float) -> str:
                  for r in cases if r.get("taxrebalance", {}).get("violation_example")]
         if notes:
             parts.append("taxrebalance's rule breaches (our evaluator):\n" + "\n".join(notes) + "\n")
+    errors = [f"   {r['case'].label} {m}: {r[m]['status']}" for r in cases
+              for m in ("ours", "pandas", "naive", "taxrebalance")
+              if r.get(m) and str(r[m].get("status", "")).startswith("error")]
+    if errors:
+        parts.append("ERRORS (last lines of the worker's stderr):\n" + "\n".join(errors) + "\n")
     codes = sorted({r["ours"].get("code") for r in cases if _ok(r["ours"])})
     if len(codes) > 1:
         parts.append("NOTE: planner/models sources changed during this run (fingerprints "
@@ -675,9 +697,9 @@ def verdicts(results: dict, naive_timeout: float) -> str:
     else:
         say(None, "1e5 lots over 8 accounts end to end < 10x pandas read: not run (--sizes 1e5)")
     big = get("h1e6").get("ours")
-    unsolved = _ok(big) and big.get("status") != "optimal"
+    unsolved = _ok(big) and big.get("solve_status") != "optimal"
     if unsolved:
-        lines.append(f"(h1e6 ended with status {big['status']}, gap ${big['gap']:,.0f} against a "
+        lines.append(f"(h1e6 ended with status {big['solve_status']}, gap ${big['gap']:,.0f} against a "
                      f"target of ${big['abs_gap_target']:,.2f}: no plan proven within the gap, so "
                      "its times are lower bounds and no 1e6 target counts as met)")
     if _ok(big):
@@ -689,6 +711,14 @@ def verdicts(results: dict, naive_timeout: float) -> str:
                          f"{big['overhead_s']:.1f} s vs HiGHS {big['highs_s']:.1f} s = {ratio:.2f}x "
                          f"(build+solve only: {big['model_overhead_s']:.1f} s = "
                          f"{big['model_overhead_s'] / big['highs_s']:.2f}x)")
+    elif big:
+        done = ", ".join(f"{p} {big[p + '_s']:.1f} s" for p in ("load", "build", "solve", "evaluate",
+                                                               "write") if p + "_s" in big)
+        why = f"the run failed: {big.get('status')} ({done}; HiGHS {big.get('highs_s', 0):.1f} s " \
+              f"in runs {big.get('highs_run_times')}; solver said {big.get('solve_status')} " \
+              f"'{big.get('solve_message', '')}')"
+        say(False, f"1e6 lots end to end < 20 s and < 4 GB: {why}")
+        say(False, "modelling overhead < half the HiGHS time at 1e6: no plan, see above")
     else:
         say(None, "1e6 lots end to end < 20 s and < 4 GB: not run (--sizes 1e6)")
         say(None, "modelling overhead < half the HiGHS time at 1e6: not run")
@@ -704,6 +734,8 @@ def verdicts(results: dict, naive_timeout: float) -> str:
         say(ratio <= bound and not unsolved, f"growth no faster than n log n from 1e4 to 1e6 (same shape, h1e4w -> "
                             f"h1e6): e2e x{ratio:.1f} for x100 lots, n log n allows x{bound:.0f}; "
                             f"log-log slope {slope:.2f}{mid}")
+    elif g6:
+        say(False, "growth no faster than n log n from 1e4 to 1e6: no 1e6 plan (see above)")
     else:
         say(None, "growth no faster than n log n from 1e4 to 1e6: needs --sizes 1e4,1e6")
     return "\n".join(l for l in lines if l) + "\n"
