@@ -157,7 +157,7 @@ class _Walker:
 
         events = [(d, 0, i) for d, i in self.history_loss_sales()]
         events += [(t.date[i], 1, i) for i in valid]
-        for date, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+        for _, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
             if kind == 0:
                 self.history_sale(i, pool)
                 continue

@@ -5,7 +5,6 @@ charges all drift (``rebalance_inside_band`` on) so the curve shows the whole tr
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ._models import models

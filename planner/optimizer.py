@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 import cvxpy as cp
 import numpy as np
@@ -59,14 +59,14 @@ _quiet_highs()
 class PlanProblem:
     """One household's program, built once; re-solve after changing its Parameters."""
     household: models.Household
-    rules: list[PlanRule] = field(default_factory=list)
+    rules: list[PlanRule] | None = None       # None: the rules the settings switch on
     seconds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         start = time.perf_counter()
         self.highs: solver.HighsLp | None = None   # the compiled program, once solved
         h = self.household
-        if not self.rules:
+        if self.rules is None:
             self.rules = rules_for(h)
         self.layout = Layout.of(h)
         sell_zero = np.zeros(self.layout.n_sell, dtype=bool)

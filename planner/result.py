@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._models import models
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
                  "amount", "cost_basis", "realized_gain", "term", "reason"]

@@ -33,7 +33,7 @@ class TaxCost:
         self.without, washed_st, washed_lt = year_without_trades(h)
         s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
         l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
-        st_coef, lt_coef, ub = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub, 1.0
+        st_coef, lt_coef = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub
         s_min, s_max = s0 + np.minimum(st_coef, 0).sum(), s0 + np.maximum(st_coef, 0).sum()
         l_min, l_max = l0 + np.minimum(lt_coef, 0).sum(), l0 + np.maximum(lt_coef, 0).sum()
         t_min, t_max = s_min + l_min, s_max + l_max
