@@ -128,6 +128,7 @@ class Meter:
         self.fd = os.open("/proc/self/statm", os.O_RDONLY)
         self.peak = self.rss()
         self.phases: dict[str, dict] = {}
+        self.failed = ""
         self._stop = False
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -158,6 +159,9 @@ class Meter:
         start = time.perf_counter()
         try:
             yield
+        except BaseException:
+            self.failed = name
+            raise
         finally:
             seconds = time.perf_counter() - start
             if prof is not None:
@@ -239,9 +243,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
             plan.write(out)
     except Exception as exc:   # noqa: BLE001 - report what was measured up to here
         import traceback
-        where = next((p for p in ("load", "build", "solve", "evaluate", "write")
-                      if p not in meter.phases), "?")
-        error = f"error in {where}: {type(exc).__name__}: {exc}"
+        error = f"error in {meter.failed or '?'}: {type(exc).__name__}: {exc}"
         traceback.print_exc()
     meter.close()
     phases = meter.phases
@@ -290,22 +292,30 @@ def code_fingerprint() -> str:
 
 
 def _cold_lp(problem) -> dict:
-    """HiGHS alone on the same matrices: a fresh instance, the LP relaxation, from scratch."""
+    """HiGHS alone on the same matrices: fresh instances, the LP relaxation from scratch, with
+    presolve off and with presolve on (its parallel rows/columns rule off)."""
+    out = {}
     try:
         import highspy
-        from planner.optimizer import PRESOLVE_RULE_OFF_PARALLEL
         lp = problem.highs.highs.getLp()
         lp.integrality_ = []
-        fresh = highspy.Highs()
-        fresh.setOptionValue("output_flag", False)
-        fresh.setOptionValue("presolve_rule_off", PRESOLVE_RULE_OFF_PARALLEL)
-        fresh.passModel(lp)
-        start = time.perf_counter()
-        highspy._core._Highs.run(fresh)
-        return {"highs_cold_lp_s": time.perf_counter() - start,
-                "highs_cold_lp_status": fresh.modelStatusToString(fresh.getModelStatus())}
     except Exception as error:   # noqa: BLE001 - a probe, never the benchmark's failure
         return {"highs_cold_lp_s": float("nan"), "highs_cold_lp_status": f"n/a: {error}"}
+    for key, options in (("highs_cold_lp", {"presolve": "off"}),
+                         ("highs_cold_lp_presolve", {"presolve": "on", "presolve_rule_off": 8192})):
+        try:
+            fresh = highspy.Highs()
+            fresh.setOptionValue("output_flag", False)
+            for name, value in options.items():
+                fresh.setOptionValue(name, value)
+            fresh.passModel(lp)
+            start = time.perf_counter()
+            highspy._core._Highs.run(fresh)
+            out[key + "_s"] = time.perf_counter() - start
+            out[key + "_status"] = fresh.modelStatusToString(fresh.getModelStatus())
+        except Exception as error:   # noqa: BLE001
+            out[key + "_s"], out[key + "_status"] = float("nan"), f"n/a: {error}"
+    return out
 
 
 def _write_profile(profiles: dict, path: str) -> None:
@@ -605,9 +615,10 @@ def render(results: dict, env: dict, naive_timeout: float) -> str:
          for c, o, _ in ours]))
     parts.append(table(
         "== HiGHS floor and modelling overhead, seconds",
-        ["household", "lots", "HiGHS runs", "HiGHS in solve", "cold LP alone", "compile",
+        ["household", "lots", "HiGHS runs", "HiGHS in solve", "cold LP", "cold LP presolve", "compile",
          "solve rest", "overhead e2e-HiGHS", "ovh/HiGHS", "build+solve-HiGHS", "ratio"],
         [[c.label, c.lots, o.get("highs_runs"), o.get("highs_s"), o.get("highs_cold_lp_s"),
+          o.get("highs_cold_lp_presolve_s"),
           o.get("compile_s"), o.get("solve_rest_s"), o.get("overhead_s"),
           o["overhead_s"] / o["highs_s"] if _ok(o) and o.get("highs_s") else None,
           o.get("model_overhead_s"),
