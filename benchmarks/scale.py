@@ -200,6 +200,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     start = time.perf_counter()
     import highspy
     import cvxpy as cp
+    import numpy as np
     import models
     from planner import optimizer, solver
     imported = time.perf_counter() - start
@@ -237,13 +238,16 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
             problem = optimizer.PlanProblem(h)
         with meter.phase("solve", profiles):
             result = problem.solve()
+        if not np.isfinite(result.gap):   # no plan to evaluate or write (optimizer.plan raises)
+            raise RuntimeError(f"no plan: {result.status.value} {result.message}")
         with meter.phase("evaluate", profiles):
             plan = optimizer.finish(problem, result, started)
         with meter.phase("write", profiles):
             plan.write(out)
     except Exception as exc:   # noqa: BLE001 - report what was measured up to here
         import traceback
-        error = f"error in {meter.failed or '?'}: {type(exc).__name__}: {exc}"
+        error = (str(exc) if str(exc).startswith("no plan") else
+                 f"error in {meter.failed or '?'}: {type(exc).__name__}: {exc}")
         traceback.print_exc()
     meter.close()
     phases = meter.phases
