@@ -23,10 +23,9 @@ from .terms import DriftPenalty, TaxCost, TradingCost
 
 SolveStatus = models.SolveStatus
 # HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
-# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md), and on this program (a few hundred
-# rows, a column per lot) presolve finds little else: the root LP at 1e6 lots takes 3.2 s
-# without it, 5.6 s with it (that rule off). HiGHS's own MIP fallback keeps its presolve.
-LP_OPTIONS = {"presolve": "off"}
+# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md): that rule is off, the rest stays
+# on (a 1e6-lot root LP: 1.45 s with it, 17 s with presolve off altogether).
+LP_OPTIONS = {"presolve": "on", "presolve_rule_off": 8192}
 # What a re-solve may change without a rebuild (PlanProblem.update): each enters the program
 # only through a scalar Parameter (program.Parameters, TaxCost.constant) or a solver option.
 # Everything else (realized amounts and carryovers in TaxCost's bounds and big-Ms, band,
