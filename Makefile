@@ -18,6 +18,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]"   # taxrebalance, side by side in the benchmark
 	$(BIN)/python benchmarks/run.py
 
 clean:
