@@ -81,6 +81,24 @@ class Household:
         return self.accounts.taxable[self.lots.account]
 
     @cached_property
+    def lot_gain_per_dollar(self) -> np.ndarray:
+        """Gain realized per dollar sold of each lot (1 − basis/value); zero where untaxed."""
+        return np.where(self.lot_taxable, 1.0 - self.lots.cost_basis / self.lot_value, 0.0)
+
+    @cached_property
+    def lot_long_term(self) -> np.ndarray:
+        """True where a sale on as_of would be long-term."""
+        from .dates import holding_start, is_long_term
+        return is_long_term(holding_start(self.lots.acquired), self.as_of)
+
+    @cached_property
+    def history_loss(self) -> np.ndarray:
+        """History rows that sold at a loss in a taxable account (candidates to be washed)."""
+        hist = self.history
+        return (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & \
+            self.accounts.taxable[hist.account]
+
+    @cached_property
     def can_buy(self) -> np.ndarray:
         """bool (accounts × securities): the account may buy the security."""
         return self.buy_menu & self.securities.can_buy[None, :]

@@ -245,8 +245,7 @@ class _Walker:
         """Every purchase that may replace a loss: lots, history buys, trade buys, schedule."""
         h, t = self.h, self.t
         sells = [i for i in valid if not t.is_buy[i]]
-        hist_sell = (~h.history.is_buy) & (np.nan_to_num(h.history.realized_gain) < 0)
-        dates = [t.date[i] for i in sells] + list(h.history.date[hist_sell])
+        dates = [t.date[i] for i in sells] + list(h.history.date[h.history_loss])
         if not dates:
             return []
         acq = existing_acquisitions(h, min(dates) - WINDOW, max(dates) + WINDOW)
@@ -259,9 +258,7 @@ class _Walker:
 
     def history_loss_sales(self) -> list[tuple[np.datetime64, int]]:
         hist = self.h.history
-        loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & \
-            self.h.accounts.taxable[hist.account]
-        return [(hist.date[i], int(i)) for i in np.flatnonzero(loss)]
+        return [(hist.date[i], int(i)) for i in np.flatnonzero(self.h.history_loss)]
 
     # ---- sales ----------------------------------------------------------------------------
     def trade_sale(self, i: int, pool: ReplacementPool) -> bool:
@@ -519,7 +516,7 @@ class WashRestrictions:
 
 def wash_restrictions(h: Household) -> WashRestrictions:
     hist = h.history
-    loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & h.accounts.taxable[hist.account]
+    loss = h.history_loss
     first = min([h.as_of] + list(hist.date[loss]))
     acquisitions = existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW)
     pool = ReplacementPool(acquisitions)

@@ -6,6 +6,7 @@ rule of SPEC §3. It imports no solver, so ``planner evaluate`` starts fast.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -149,14 +150,20 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
                       allocation.drift_penalty(h, w_after), w_before, w_after, violations)
 
 
+_WITHOUT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def year_without_trades(h: Household):
     """The tax year with no trades (scheduled purchases may still wash past losses), and the
-    ledger's new short- and long-term amounts behind it."""
-    ledger = models.ledger.apply_trades(h, TradeList.empty(), holdings=False)
-    tax = h.tax
-    return (models.tax.net_year(tax.realized_short_term + ledger.short_term,
-                                tax.realized_long_term + ledger.long_term, tax),
-            ledger.short_term, ledger.long_term)
+    ledger's new short- and long-term amounts behind it. Computed once per household: the
+    optimizer's tax term and the evaluator's judgement of its plan both need it."""
+    if h not in _WITHOUT:
+        ledger = models.ledger.apply_trades(h, TradeList.empty(), holdings=False)
+        tax = h.tax
+        _WITHOUT[h] = (models.tax.net_year(tax.realized_short_term + ledger.short_term,
+                                           tax.realized_long_term + ledger.long_term, tax),
+                       ledger.short_term, ledger.long_term)
+    return _WITHOUT[h]
 
 
 def _rule_violations(h, ledger, w_before, w_after, tax_cost, trades) -> list[dict]:

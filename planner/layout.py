@@ -80,15 +80,11 @@ class Layout:
     @cached_property
     def gain_per_dollar(self) -> np.ndarray:
         """Realized gain per dollar sold (1 − basis/value); zero in tax-advantaged accounts."""
-        h = self.household
-        ratio = 1.0 - h.lots.cost_basis[self.sell_lot] / self.sell_ub
-        return np.where(self.sell_taxable, ratio, 0.0)
+        return self.household.lot_gain_per_dollar[self.sell_lot]
 
     @cached_property
     def sell_long_term(self) -> np.ndarray:
-        h = self.household
-        start = models.dates.holding_start(h.lots.acquired[self.sell_lot])
-        return models.dates.is_long_term(start, h.as_of)
+        return self.household.lot_long_term[self.sell_lot]
 
     @cached_property
     def is_loss(self) -> np.ndarray:

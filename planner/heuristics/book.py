@@ -49,12 +49,11 @@ class LotFacts:
 
     @cached_property
     def gain_per_dollar(self) -> np.ndarray:
-        return np.where(self.taxable, 1.0 - self.cost_ratio, 0.0)
+        return self.household.lot_gain_per_dollar
 
     @cached_property
     def long_term(self) -> np.ndarray:
-        h = self.household
-        return models.dates.is_long_term(models.dates.holding_start(h.lots.acquired), h.as_of)
+        return self.household.lot_long_term
 
     @cached_property
     def loss(self) -> np.ndarray:
@@ -112,27 +111,11 @@ def hifo_at_tax_rates(f: LotFacts) -> np.ndarray:
 def history_losses_open_to_a_buy(h) -> np.ndarray:
     """bool per wash group: a loss sold in the last 30 days that a buy on ``as_of`` would wash.
 
-    Replacement shares are matched in order of acquisition, so a buy today comes before a
-    purchase scheduled for later: a loss that only a scheduled purchase replaces is still open
-    to today's buy (``wash_restrictions`` counts the scheduled purchase and leaves the group
-    free). Here only acquisitions dated up to ``as_of`` count.
+    The optimizer's own restriction (``models.ledger.wash_restrictions``), so heuristics and
+    optimizer ban the same groups.
     """
-    hist = h.history
     out = np.zeros(len(h.wash_groups), dtype=bool)
-    loss = (~hist.is_buy) & (np.nan_to_num(hist.realized_gain) < 0) & h.accounts.taxable[hist.account]
-    recent = loss & (hist.date + models.wash_sale.WINDOW >= h.as_of)
-    if not recent.any():
-        return out
-    first = hist.date[loss].min()
-    pool = models.wash_sale.ReplacementPool(models.ledger.existing_acquisitions(
-        h, first - models.wash_sale.WINDOW, h.as_of))
-    groups = h.group_of_symbols(hist.symbol)
-    for i in sorted(np.flatnonzero(loss), key=lambda k: hist.date[k]):
-        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
-        matched = sum(m.shares for m in pool.match(int(groups[i]), hist.date[i],
-                                                   float(hist.quantity[i]), own))
-        if recent[i] and matched < hist.quantity[i] - 1e-9:
-            out[groups[i]] = True
+    out[list(models.ledger.wash_restrictions(h).no_buy_until)] = True
     return out
 
 
