@@ -30,6 +30,10 @@ LP_OPTIONS = {"presolve": "on", "presolve_rule_off": 8192}
 # only through a scalar Parameter (program.Parameters, TaxCost.constant) or a solver option.
 # Everything else (realized amounts and carryovers in TaxCost's bounds and big-Ms, band,
 # partial, budgets, the rules switched on, the tables) is baked into the compiled problem.
+# From this many lots on, the branch and bound's relaxations are solved on a working set of
+# lots (planner.sifting): exact, and far cheaper once pricing a million columns per simplex
+# iteration dominates; below it HiGHS on the whole program is already fast.
+SIFT_MIN_LOTS = 20_000
 PARAMETER_TAX_FIELDS = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
 PARAMETER_SETTINGS = ("drift_penalty_bp", "time_limit_s", "mip_gap_abs_fraction")
 _TABLES = ("accounts", "securities", "lots", "targets", "history", "cashflows", "buy_menu")
@@ -59,6 +63,7 @@ class PlanProblem:
     """One household's program, built once; re-solve after changing its Parameters."""
     household: models.Household
     rules: list[PlanRule] | None = None       # None: the rules the settings switch on
+    sift_min_lots: int = SIFT_MIN_LOTS         # sift the node relaxations from this many lots
     seconds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -146,7 +151,9 @@ class PlanProblem:
         try:
             out, self.highs = solver.solve(self.problem, self.abs_gap,
                                            float(time_limit_s or h.settings.time_limit_s), options,
-                                           priority=self.priority)
+                                           priority=self.priority,
+                                           sift=[self.program.sell, self.program.buy]
+                                           if self.layout.n_sell >= self.sift_min_lots else [])
         except (cp.error.SolverError, ValueError) as error:
             return SolveResult(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = {"optimal": SolveStatus.OPTIMAL, "time_limit": SolveStatus.TIME_LIMIT,

@@ -27,7 +27,9 @@ from cvxpy.reductions.solvers.conic_solvers.highs_conif import dims_to_solver_di
 
 INTEGRALITY_TOL = 1e-6
 NODE_LIMIT = 400            # beyond this, HiGHS's own branch and bound takes over
-CUSTOM_MAX_BINARIES = 5000  # beyond this (minimum trade sizes on big books) HiGHS branches itself
+CUSTOM_MAX_BINARIES = 5000
+PROBE_ROUNDS = 1            # sifting rounds spent on each child of a sign or cash-first binary
+NODE_ROUNDS = 3             # sifting rounds for a node before the whole program takes it  # beyond this (minimum trade sizes on big books) HiGHS branches itself
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,44 @@ class Outcome:
         return max(0.0, self.objective - self.bound) if np.isfinite(self.objective) else np.inf
 
 
+def run(highs: hp.Highs, warm_limit: float | None, time_left: float) -> str:
+    """One LP solve from the instance's current basis: 'optimal', 'infeasible', 'time_limit'
+    or 'error'.
+
+    A warm start usually takes a few pivots, but fixing a sign binary can move the whole
+    solution, and then dual simplex from the old basis can take far longer than a cold solve
+    (257 s against 18 s on one 1e6-lot book): after ``warm_limit`` seconds (about a cold root
+    solve) the basis is dropped and the LP solved from scratch.
+    """
+    limit = min(warm_limit or np.inf, time_left)
+    _limit(highs, limit)
+    highs.run()
+    status = highs.getModelStatus()
+    if status == hp.HighsModelStatus.kTimeLimit and time_left > limit:
+        highs.clearSolver()
+        _limit(highs, time_left - limit)
+        highs.run()
+        status = highs.getModelStatus()
+    if status == hp.HighsModelStatus.kTimeLimit:
+        return "time_limit"
+    if status == hp.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status == hp.HighsModelStatus.kObjectiveBound:
+        return "cutoff"
+    if status in (hp.HighsModelStatus.kInfeasible, hp.HighsModelStatus.kUnboundedOrInfeasible):
+        return "infeasible"
+    return "error"
+
+
+def _limit(highs: hp.Highs, seconds: float) -> None:
+    """HiGHS's time_limit is read against its own run clock, which counts every run of an
+    instance: set it that many seconds past the clock."""
+    if not np.isfinite(seconds):
+        highs.setOptionValue("time_limit", hp.kHighsInf)
+    else:
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(seconds, 0.1))
+
+
 class HighsLp:
     """One HiGHS instance holding the compiled program; bounds change, the basis stays."""
 
@@ -55,11 +95,14 @@ class HighsLp:
         A = data[s.A].tocsc()
         n_eq = dims[s.EQ_DIM]
         b = data[s.B]
+        self.A, self.cost = A, np.asarray(data[s.C], dtype=float)
+        self.row_lower = np.concatenate([b[:n_eq], np.full(len(b) - n_eq, -hp.kHighsInf)])
+        self.row_upper = np.asarray(b, dtype=float)
+        self.options = dict(options)
         lp = hp.HighsLp()
         lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-        lp.col_cost_ = data[s.C]
-        lp.row_lower_ = np.concatenate([b[:n_eq], np.full(len(b) - n_eq, -hp.kHighsInf)])
-        lp.row_upper_ = b
+        lp.col_cost_ = self.cost
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
         lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
         inf = np.full(lp.num_col_, hp.kHighsInf)
@@ -71,6 +114,7 @@ class HighsLp:
         self.upper[self.binary] = np.minimum(self.upper[self.binary], 1.0)
         lp.col_lower_, lp.col_upper_ = self.lower, self.upper
         self.offset = float(self.inverse[-1][s.OFFSET])
+        self.sifting_stats: dict[str, int] = {}   # filled when the nodes were sifted
         self.highs = hp.Highs()
         self.highs.setOptionValue("output_flag", False)
         for name, value in options.items():
@@ -87,20 +131,23 @@ class HighsLp:
             offsets.update(getattr(item, "var_offsets", {}) or {})
         return np.array([offsets[v.id] for v in variables if v.id in offsets], dtype=np.int64)
 
+    def columns_of_vector(self, variable: cp.Variable) -> np.ndarray:
+        """Solver columns of a vector variable."""
+        first = self.columns_of([variable])
+        return first[0] + np.arange(variable.size) if len(first) else np.zeros(0, dtype=np.int64)
+
     @property
     def is_mip(self) -> bool:
         return bool(len(self.binary) or len(self.integer))
 
     def lp(self, fixed: dict[int, float], warm_limit: float | None = None,
-           time_left: float = np.inf) -> tuple[str, float, np.ndarray | None]:
+           time_left: float = np.inf, cutoff: float = np.inf,
+           max_rounds: int = 1) -> tuple[str, float, np.ndarray | None]:
         """Solve the relaxation with some binaries fixed; others relaxed to [0, 1].
 
-        A warm start usually takes a few pivots, but fixing a sign binary can move the whole
-        solution, and then dual simplex from the old basis can take far longer than a cold
-        solve (257 s against 18 s on one 1e6-lot book): after ``warm_limit`` seconds (about a
-        cold root solve) the basis
-        is dropped and the LP solved from scratch.
-        """
+        Dual simplex raises a lower bound as it goes: once that passes ``cutoff`` HiGHS stops
+        ('cutoff'), which prunes a hopeless node in a few pivots. (``max_rounds`` is for
+        sifting: one solve here is always the whole answer.)"""
         lo, up = self.lower[self.binary].copy(), self.upper[self.binary].copy()
         if fixed:
             keys = np.fromiter(fixed.keys(), dtype=np.int64)
@@ -108,31 +155,23 @@ class HighsLp:
             pos = np.searchsorted(self.binary, keys)
             lo[pos], up[pos] = vals, vals
         self.highs.changeColsBounds(len(self.binary), self.binary, lo, up)
-        limit = min(warm_limit or np.inf, time_left)
-        self._limit(limit)
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        if status == hp.HighsModelStatus.kTimeLimit and time_left > limit:
-            self.highs.clearSolver()
-            self._limit(time_left - limit)
-            self.highs.run()
-            status = self.highs.getModelStatus()
-        if status == hp.HighsModelStatus.kTimeLimit:
-            return "time_limit", np.inf, None
-        if status == hp.HighsModelStatus.kOptimal:
-            return "optimal", self.highs.getInfo().objective_function_value + self.offset, \
-                np.array(self.highs.getSolution().col_value)
-        if status in (hp.HighsModelStatus.kInfeasible, hp.HighsModelStatus.kUnboundedOrInfeasible):
-            return "infeasible", np.inf, None
-        return "error", np.inf, None
+        self.highs.setOptionValue("objective_bound", cutoff - self.offset if np.isfinite(cutoff)
+                                  else hp.kHighsInf)
+        state = run(self.highs, warm_limit, time_left)
+        self.highs.setOptionValue("objective_bound", hp.kHighsInf)
+        if state == "cutoff":
+            return state, cutoff, None
+        if state != "optimal":
+            return state, np.inf, None
+        return "optimal", self.highs.getInfo().objective_function_value + self.offset, \
+            np.array(self.highs.getSolution().col_value)
 
-    def _limit(self, seconds: float) -> None:
-        """HiGHS's time_limit is read against its own run clock, which counts every run of
-        this instance: set it that many seconds past the clock."""
-        if not np.isfinite(seconds):
-            self.highs.setOptionValue("time_limit", hp.kHighsInf)
-        else:
-            self.highs.setOptionValue("time_limit", self.highs.getRunTime() + max(seconds, 0.1))
+    def get_basis(self):
+        return self.highs.getBasis()
+
+    def set_basis(self, basis) -> None:
+        if basis is not None:
+            self.highs.setBasis(basis)
 
     def mip(self, time_limit: float, incumbent: np.ndarray | None) -> Outcome:
         """HiGHS's own branch and bound on the whole program."""
@@ -141,7 +180,7 @@ class HighsLp:
                                     self.upper[self.binary])
         ints = np.concatenate([self.binary, self.integer])
         self.highs.changeColsIntegrality(len(ints), ints, np.full(len(ints), hp.HighsVarType.kInteger))
-        self._limit(time_limit)
+        _limit(self.highs, time_limit)
         # Branch and bound needs presolve, but not the parallel rows/columns rule (quadratic
         # over look-alike lots, shared/PERFORMANCE.md).
         self.highs.setOptionValue("presolve", "on")
@@ -178,10 +217,14 @@ class HighsLp:
 
 
 def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
-          priority: list[cp.Variable] = ()) -> tuple[Outcome, HighsLp]:
+          priority: list[cp.Variable] = (), sift: list[cp.Variable] = ()) -> tuple[Outcome, HighsLp]:
     """Solve to within ``abs_gap`` (dollars of objective) or stop at ``time_limit``.
 
     ``priority``: binaries to branch on first (the few that shape everything else).
+    ``sift``: variables with many bounded columns (dollars sold per lot, bought per account
+    and security): the branch and bound's relaxations after the root are solved on a working
+    set of them
+    (:mod:`planner.sifting`), still exactly.
     """
     start = time.perf_counter()
     model = HighsLp(problem, options)
@@ -196,8 +239,17 @@ def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
     if len(model.integer) or len(model.binary) > CUSTOM_MAX_BINARIES:
         out = model.mip(time_limit - (time.perf_counter() - start), None)
     else:
-        out = _branch_and_bound(model, value, x, abs_gap, time_limit, start,
+        relax = model
+        if sift:
+            from .sifting import SiftedLp
+            reduced_cost = np.asarray(model.highs.getSolution().col_dual)
+            model.root_basis = model.highs.getBasis()
+            relax = SiftedLp(model, x, reduced_cost, model.root_basis,
+                             np.concatenate([model.columns_of_vector(v) for v in sift]))
+        out = _branch_and_bound(model, relax, value, x, abs_gap, time_limit, start,
                                 model.columns_of(list(priority)))
+        if relax is not model:
+            model.sifting_stats = relax.stats
     if np.isfinite(out.objective):
         model.unpack(model.x, out.objective)
     return replace_seconds(out, time.perf_counter() - start), model
@@ -207,72 +259,119 @@ def replace_seconds(out: Outcome, seconds: float) -> Outcome:
     return Outcome(out.status, out.objective, out.bound, seconds, out.nodes, out.method)
 
 
-def _branch_and_bound(model: HighsLp, root_value: float, root_x: np.ndarray, abs_gap: float,
+@dataclass
+class _Node:
+    fixed: dict[int, float]           # binary column -> 0 or 1
+    start: object = None              # where its relaxation starts (its own once solved)
+    x: np.ndarray | None = None       # its relaxation's solution, once solved
+    value: float = np.inf             # its relaxation's optimum once solved, or a lower bound
+    estimate: float = np.inf          # a probed node's working-set optimum (an upper bound)
+
+
+def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarray, abs_gap: float,
                       time_limit: float, start: float, priority: np.ndarray) -> Outcome:
     """Best-first search with diving: a node is solved when popped (children inherit the
     parent's bound), ties go to the deepest node, and the child in the direction the
-    relaxation leans is taken first, so the first leaf comes quickly and prunes the rest."""
+    relaxation leans (or, for a priority binary, the one that looks better) is taken first,
+    so the first leaf comes quickly and prunes the rest.
+
+    ``relax`` solves the nodes' relaxations (``model`` itself or a :class:`SiftedLp` of it);
+    ``model`` holds the whole program for HiGHS's MIP fallback. A node never starts from
+    whatever node was solved last but from its parent's basis: after a sibling that moved
+    far, that is the difference between 0.4 s and 140 s at 1e6 lots."""
     best, best_x = np.inf, None
-    # heap entries: (bound, -depth, counter, fixed, solved x or None, a basis: the parent's
-    # for an unsolved node, its own for one solved eagerly).
-    # A child starts from its parent's basis, not from whatever node was solved last: after a
-    # sibling that moved far, that is the difference between 0.4 s and 140 s at 1e6 lots.
-    heap = [(root_value, 0, 0, {}, root_x, None)]
+    heap = [(root_value, 0, 0, _Node({}, None, root_x, root_value))]   # (bound, -depth, order, node)
     counter, nodes, proven = 1, 0, np.inf
     is_priority = np.isin(model.binary, priority)
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - start)
+
+    def solve_node(node: _Node, rounds: int) -> str:
+        relax.set_basis(node.start)
+        state, value, x = relax.lp(node.fixed, warm_limit=model.root_seconds + 1.0, time_left=left(),
+                                   cutoff=best - abs_gap, max_rounds=rounds)
+        if rounds == NODE_ROUNDS and relax is not model and state in ("probed", "error"):
+            # Sifting did not settle (the node is far from its parent): the whole program
+            # from the root's basis, where dual simplex's cutoff prunes a hopeless node fast.
+            model.set_basis(model.root_basis)
+            state, value, x = model.lp(node.fixed, warm_limit=model.root_seconds + 1.0,
+                                       time_left=left(), cutoff=best - abs_gap)
+        if state == "optimal":
+            node.x, node.value, node.start = x, value, relax.get_basis()
+        elif state == "probed":     # a lower bound, and its progress kept for later
+            node.value, node.start, node.estimate = value, relax.get_basis(), relax.estimate
+        return state
+
     while heap:
-        bound, neg_depth, _, fixed, x, basis = heapq.heappop(heap)
+        bound, neg_depth, _, node = heapq.heappop(heap)
         if bound >= best - abs_gap:
             proven = bound   # the smallest bound left: nothing open can beat the incumbent
             heap.clear()
             break
-        own_basis = basis     # an eagerly solved node carries its own basis; the root none
-        if x is None:
-            model.highs.setBasis(basis)
-            state, value, x = model.lp(fixed, warm_limit=model.root_seconds + 1.0,
-                                       time_left=time_limit - (time.perf_counter() - start))
-            own_basis = None
+        if node.x is None:
+            state = solve_node(node, NODE_ROUNDS)
             nodes += 1
             if state == "time_limit":   # out of time inside this node: it stays open
-                heapq.heappush(heap, (bound, neg_depth, counter, fixed, None, basis))
+                heapq.heappush(heap, (bound, neg_depth, counter, node))
                 break
-            if state != "optimal" or value >= best - abs_gap:
+            if state == "error":        # never pruned unsolved: HiGHS's MIP takes the rest
+                heapq.heappush(heap, (bound, neg_depth, counter, node))
+                return _hand_over(model, heap, best, best_x, nodes, left())
+            if state != "optimal":
                 continue
-            bound = value
+        if node.value >= best - abs_gap:
+            continue
+        x = node.x
         frac = np.abs(x[model.binary] - np.round(x[model.binary]))
         if frac.max() <= INTEGRALITY_TOL:
-            best, best_x = bound, x
+            if node.value < best:
+                best, best_x = node.value, x
             continue
-        if nodes >= NODE_LIMIT or time.perf_counter() - start > time_limit:
-            heapq.heappush(heap, (bound, neg_depth, counter, fixed, x, None))
-            model.x = best_x
-            rest = model.mip(time_limit - (time.perf_counter() - start), best_x)
-            if rest.objective <= best:
-                return rest
-            return Outcome("time_limit", best, min(b for b, *_ in heap), 0.0, nodes, "branch_and_bound")
+        if nodes >= NODE_LIMIT or left() < 0:
+            heapq.heappush(heap, (node.value, neg_depth, counter, node))
+            return _hand_over(model, heap, best, best_x, nodes, left())
         open_ = frac > INTEGRALITY_TOL
         pick = open_ & is_priority if (open_ & is_priority).any() else open_
         k = int(np.argmax(np.where(pick, frac, -1.0)))
         j, lean = int(model.binary[k]), float(np.round(x[model.binary[k]]))
-        basis = own_basis if own_basis is not None else model.highs.getBasis()
+        if node.start is None:
+            node.start = relax.get_basis()
+        children = [_Node({**node.fixed, j: v}, node.start) for v in (lean, 1.0 - lean)]
+        bounds = [node.value, node.value]
         if is_priority[k]:
             # A sign or cash-first binary moves the whole plan, and the side the relaxation
-            # leans to can be far worse (at 1e6 lots: $75.8M against $2.0M): solve both
-            # children now, so the search goes to the better one.
-            for value in (0.0, 1.0):
-                model.highs.setBasis(basis)
-                child = {**fixed, j: value}
-                state, v, xc = model.lp(child, warm_limit=model.root_seconds + 1.0,
-                                        time_left=time_limit - (time.perf_counter() - start))
+            # leans to can be far worse (at 1e6 lots: $75.8M against $2.0M): look at both
+            # children now (with sifting, PROBE_ROUNDS rounds each: a lower bound and an
+            # estimate) and dive into the better one. A solved leaf is an incumbent at once.
+            estimates = []
+            for i, child in enumerate(children):
+                state = solve_node(child, PROBE_ROUNDS)
                 nodes += 1
-                if state == "time_limit":
-                    heapq.heappush(heap, (bound, neg_depth - 1, counter, child, None, basis))
-                elif state == "optimal" and v < best - abs_gap:
-                    heapq.heappush(heap, (v, neg_depth - 1, counter, child, xc, model.highs.getBasis()))
-                counter += 1
-            continue
-        for value, order in ((1.0 - lean, 1), (lean, 0)):   # the leaning child pops first
-            heapq.heappush(heap, (bound, neg_depth - 1, counter + order, {**fixed, j: value}, None, basis))
+                if state == "optimal":
+                    bounds[i] = child.value
+                    estimates.append(child.value)
+                    if np.abs(child.x[model.binary] - np.round(child.x[model.binary])).max() <= INTEGRALITY_TOL:
+                        if child.value < best:
+                            best, best_x = child.value, child.x
+                        bounds[i] = np.inf
+                elif state == "probed":
+                    bounds[i] = max(node.value, child.value)
+                    estimates.append(child.estimate)
+                elif state in ("cutoff", "infeasible"):
+                    bounds[i] = np.inf
+                    estimates.append(np.inf)
+                else:                   # time limit or error: left for when it is popped
+                    child.start, child.x = node.start, None
+                    estimates.append(np.inf)
+            order = np.argsort(estimates, kind="stable")
+            children = [children[i] for i in order]
+            bounds = [bounds[i] for i in order]
+        # The first child pops first: both carry the smaller bound (still a valid bound).
+        key = min(bounds)
+        for i, (child, b) in enumerate(zip(children, bounds)):
+            if b < best - abs_gap:
+                heapq.heappush(heap, (key, neg_depth - 1, counter + i, child))
         counter += 2
     if heap:   # stopped by the time limit with nodes still open
         model.x = best_x
@@ -284,3 +383,13 @@ def _branch_and_bound(model: HighsLp, root_value: float, root_x: np.ndarray, abs
         return Outcome("infeasible", np.inf, np.inf, 0.0, nodes, "branch_and_bound")
     model.x = best_x
     return Outcome("optimal", best, min(best, proven), 0.0, nodes, "branch_and_bound")
+
+
+def _hand_over(model: HighsLp, heap: list, best: float, best_x: np.ndarray | None, nodes: int,
+               time_left: float) -> Outcome:
+    """HiGHS's own branch and bound takes the rest, from the incumbent; the better answer wins."""
+    model.x = best_x
+    rest = model.mip(time_left, best_x)
+    if rest.objective <= best:
+        return rest
+    return Outcome("time_limit", best, min(b for b, *_ in heap), 0.0, nodes, "branch_and_bound")
