@@ -268,6 +268,9 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
         try:
             size = problem.size()
             row.update({k: size.get(k) for k in ("rows", "columns", "nonzeros", "binaries", "integers")})
+            sifted = problem.highs.sifting_stats
+            row["working_set_columns"] = sifted.get("working_set_columns") if sifted else None
+            row["sifting_rounds"] = sifted.get("rounds") if sifted else None
         except Exception as exc:   # noqa: BLE001
             row["size_error"] = str(exc)
         row["model_overhead_s"] = phases["build"]["s"] + phases["solve"]["s"] - stats["highs_s"]
@@ -594,12 +597,13 @@ def render(results: dict, env: dict, naive_timeout: float) -> str:
     cases = [r for r in results.values()]
     ours = [(r["case"], r["ours"], r.get("pandas", {})) for r in cases]
     parts.append(table(
-        "== sizes of the program HiGHS sees (ours)",
+        "== sizes of the program HiGHS sees (ours; 'sifted': columns the node relaxations ended with, "
+        "planner/sifting.py)",
         ["household", "lots", "accts", "secs", "classes", "rows", "columns", "nonzeros",
-         "binaries", "status", "method", "nodes", "gap $"],
+         "binaries", "sifted", "status", "method", "nodes", "gap $", "gap target $"],
         [[c.label, c.lots, c.accounts, c.securities, c.classes, o.get("rows"), o.get("columns"),
-          o.get("nonzeros"), o.get("binaries"), o.get("status"), o.get("solve_method"), o.get("nodes"),
-          o.get("gap")] for c, o, _ in ours]))
+          o.get("nonzeros"), o.get("binaries"), o.get("working_set_columns") or "-", o.get("status"),
+          o.get("solve_method"), o.get("nodes"), o.get("gap"), o.get("abs_gap_target")] for c, o, _ in ours]))
     parts.append(table(
         "== time, seconds (ours; each phase in a fresh process; e2e = load..write, imports apart)",
         ["household", "lots", "import", "load", "build", "solve", "(compile)", "(HiGHS)",

@@ -47,7 +47,6 @@ class SiftedLp:
                  candidates: np.ndarray) -> None:
         self.full = full
         self.binary = full.binary
-        self.root_seconds = full.root_seconds
         self.A, self.AT = full.A, full.A.T.tocsr()
         self.cost, self.lower, self.upper = full.cost, full.lower.copy(), full.upper.copy()
         n = len(self.cost)
@@ -67,7 +66,7 @@ class SiftedLp:
         fixed = np.flatnonzero(state != ACTIVE)
         near = fixed[np.argsort(np.abs(reduced_cost[fixed]), kind="stable")[:NEAR_COLUMNS]]
         state[near] = ACTIVE
-        empty = candidates[~movable[candidates]]
+        empty = candidates[self.upper[candidates] == self.lower[candidates]]
         state[empty] = LOWER   # a column with no room never moves
         self.state, self.flipped = state, np.zeros(n, dtype=bool)
         self.cols = np.flatnonzero(state == ACTIVE)
