@@ -7,13 +7,14 @@ and left the rest untouched. Here the columns a relaxation leaves at a bound are
 whose reduced cost is near zero. After every solve the row duals price every column in one
 sparse product; a fixed column whose reduced cost says it should move is moved to the other
 bound (once) or into the working set, and the set is solved again. An infeasible set is
-answered with HiGHS's Farkas ray: the fixed columns that could break the certificate join.
+answered with HiGHS's Farkas ray: the fixed columns that could break the certificate move.
 A relaxation returns only when no column prices out: it is the full relaxation's optimum, so
-every bound the branch and bound uses is exact (``tests/test_sifting.py`` checks it).
+every bound the branch and bound uses is exact (``tests/test_sifting.py`` checks it). Before
+that, the duals of any round give a Lagrangian lower bound, which may already prune a node.
 
-Column generation for LPs is textbook (Dantzig-Wolfe, "sifting" in CPLEX and HiGHS's own
-docs); fixing columns at their upper bound as well as their lower one is what makes it pay
-here, where most columns that move are sold whole.
+Pricing out columns is textbook LP (column generation; CPLEX calls this method "sifting");
+fixing columns at their upper bound as well as their lower one is what makes it pay here,
+where most lots that move are sold whole.
 """
 from __future__ import annotations
 
