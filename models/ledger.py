@@ -125,11 +125,13 @@ class _Walker:
         self.trade_lots = dict(zip(named.tolist(), self.lot_index.positions(named).tolist()))
         self.sales_of: dict[str, list[int]] = {}  # lot id -> its rows in out.sales
         self.adjusted_sold: dict[int, float] = {}  # out.sales row -> shares already adjusted
-        self.year = household.as_of.astype("datetime64[Y]")
+        year = household.as_of.astype("datetime64[Y]")
+        self.year_first = year.astype("datetime64[D]")
+        self.year_next = (year + 1).astype("datetime64[D]")
 
     def in_year(self, date: np.datetime64) -> bool:
         """Only sales in the tax year of as_of count in its netting (Pub. 550: trade date)."""
-        return date.astype("datetime64[Y]") == self.year
+        return self.year_first <= date < self.year_next
 
     # ---- lot state ----------------------------------------------------------------------
     def state(self, lot_id: str) -> LotState | None:
@@ -263,25 +265,25 @@ class _Walker:
     # ---- sales ----------------------------------------------------------------------------
     def trade_sale(self, i: int, pool: ReplacementPool) -> bool:
         h, t, out = self.h, self.t, self.out
-        where = f"trades row {t.row[i]}"
         st = self.state(self.lot_of[i])
         account = self.acc_index[t.account_id[i]]
         if st.account != account or st.symbol != t.symbol[i]:
-            out.violate(Rule.LOT, f"{where}: lot '{st.lot_id}' is {st.symbol} in {h.accounts.id[st.account]}, "
-                                  f"not {t.symbol[i]} in {t.account_id[i]}")
+            out.violate(Rule.LOT, f"trades row {t.row[i]}: lot '{st.lot_id}' is {st.symbol} in "
+                                  f"{h.accounts.id[st.account]}, not {t.symbol[i]} in {t.account_id[i]}")
             return False
         if not st.held:
-            out.violate(Rule.LOT, f"{where}: lot '{st.lot_id}' is sold before the buy that creates it")
+            out.violate(Rule.LOT, f"trades row {t.row[i]}: lot '{st.lot_id}' is sold before the buy "
+                                  "that creates it")
             return False
-        quantity = float(t.quantity[i])
-        if quantity > st.quantity * (1 + QTY_TOL) + QTY_TOL:
-            out.violate(Rule.LOT, f"{where}: sells {quantity:g} shares of lot '{st.lot_id}', "
-                                  f"which holds {st.quantity:g}")
+        quantity, held = float(t.quantity[i]), st.quantity
+        if quantity > held * (1 + QTY_TOL) + QTY_TOL:
+            out.violate(Rule.LOT, f"trades row {t.row[i]}: sells {quantity:g} shares of lot "
+                                  f"'{st.lot_id}', which holds {held:g}")
             return False
         taxable = bool(h.accounts.taxable[account])
-        if quantity >= st.quantity * (1 - QTY_TOL) - QTY_TOL:
+        if quantity >= held * (1 - QTY_TOL) - QTY_TOL:
             out.whole_lot.add(int(i))
-        date, price, left = t.date[i], float(t.price[i]), min(quantity, st.quantity)
+        date, price, left = t.date[i], float(t.price[i]), min(quantity, held)
         while left > QTY_TOL and st.parcels:
             parcel = st.parcels[0]
             take = min(left, parcel.quantity)
