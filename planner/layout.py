@@ -43,6 +43,12 @@ class Layout:
         account, security = np.nonzero(h.can_buy)
         return cls(h, lots[key], account, security)
 
+    def without(self, sell: np.ndarray, buy: np.ndarray) -> "Layout":
+        """The same household without some sell and buy columns (ones the rules cap at zero:
+        29% of a 1e6-lot book's lots are losses a recent purchase keeps from being sold)."""
+        return Layout(self.household, self.sell_lot[~sell], self.buy_account[~buy],
+                      self.buy_security[~buy])
+
     # ---- sizes and bounds -----------------------------------------------------------------
     @property
     def n_sell(self) -> int:

@@ -73,16 +73,18 @@ class PlanProblem:
         h = self.household
         if self.rules is None:
             self.rules = rules_for(h)
-        self.layout = Layout.of(h)
-        sell_zero = np.zeros(self.layout.n_sell, dtype=bool)
-        buy_zero = np.zeros(self.layout.n_buy, dtype=bool)
+        layout = Layout.of(h)
+        sell_zero = np.zeros(layout.n_sell, dtype=bool)
+        buy_zero = np.zeros(layout.n_buy, dtype=bool)
         for rule in self.rules:
-            s_cap, b_cap = rule.caps(self.layout)
+            s_cap, b_cap = rule.caps(layout)
             if s_cap is not None:
                 sell_zero |= s_cap
             if b_cap is not None:
                 buy_zero |= b_cap
-        self.program = p = Program(self.layout, sell_zero, buy_zero)
+        # A column a rule caps at zero is no column at all: the solver never sees it.
+        self.layout = layout.without(sell_zero, buy_zero)
+        self.program = p = Program(self.layout)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)

@@ -41,18 +41,15 @@ class Parameters:
 class Program:
     """Variables (dollars sold per lot, bought per account and security) and shared expressions."""
 
-    def __init__(self, layout: Layout, sell_zero: np.ndarray | None = None,
-                 buy_zero: np.ndarray | None = None) -> None:
+    def __init__(self, layout: Layout) -> None:
         self.layout = layout
         h = self.household = layout.household
         self.parameters = Parameters()
         self.parameters.set(h)
         self.constraints: list[cp.Constraint] = []
         n_s, n_b = layout.n_sell, layout.n_buy
-        sell_ub = np.where(sell_zero, 0.0, layout.sell_ub) if sell_zero is not None else layout.sell_ub
-        buy_ub = np.where(buy_zero, 0.0, layout.buy_ub) if buy_zero is not None else layout.buy_ub
-        sell_ub = sell_ub if n_s else np.zeros(1)
-        buy_ub = buy_ub if n_b else np.zeros(1)
+        sell_ub = layout.sell_ub if n_s else np.zeros(1)
+        buy_ub = layout.buy_ub if n_b else np.zeros(1)
         self.sell = cp.Variable(len(sell_ub), name="sell_usd", bounds=[np.zeros(len(sell_ub)), sell_ub])
         self.buy = cp.Variable(len(buy_ub), name="buy_usd", bounds=[np.zeros(len(buy_ub)), buy_ub])
         self.sell_ub, self.buy_ub = sell_ub, buy_ub
