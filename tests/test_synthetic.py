@@ -23,12 +23,15 @@ def read(folder, name):
                                              "term": str})
 
 
-@pytest.fixture(scope="module", params=[100, 1_000, 10_000])
+# Up to the largest book: 1e6 lots over 20 accounts (a spouse's too), 2,000
+# securities, 8 classes (generated in about 3 s, loaded in under 1 s).
+@pytest.fixture(scope="module", params=[100, 1_000, 10_000, 100_000, 1_000_000])
 def generated(request, tmp_path_factory):
-    spec = SyntheticSpec(lots=request.param, seed=request.param % 7,
-                         accounts=4 if request.param < 10_000 else 9,
-                         securities=50 if request.param < 10_000 else 300,
-                         asset_classes=4 if request.param < 10_000 else 8)
+    n = request.param
+    spec = SyntheticSpec(lots=n, seed=n % 7,
+                         accounts=4 if n < 10_000 else (9 if n == 10_000 else 20),
+                         securities=50 if n < 10_000 else (300 if n == 10_000 else 2000),
+                         asset_classes=4 if n < 10_000 else 8)
     folder = generate_household(spec, tmp_path_factory.mktemp(f"syn{request.param}"))
     return spec, folder, load_household(folder)
 
