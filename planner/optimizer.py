@@ -22,10 +22,12 @@ from .rules import Band, NoWashSale, PlanRule, rules_for
 from .terms import DriftPenalty, TaxCost, TradingCost
 
 SolveStatus = models.SolveStatus
-# HiGHS presolve's parallel rows/columns rule grows quadratically over many look-alike lots
-# (0.26 s became 12 s at 1e5 lots, shared/PERFORMANCE.md): that rule is off, the rest stays
-# on (a 1e6-lot root LP: 1.45 s with it, 17 s with presolve off altogether).
-LP_OPTIONS = {"presolve": "on", "presolve_rule_off": 8192}
+# The relaxations are solved without presolve: since the columns a rule caps at zero are
+# dropped upstream, presolve finds little else and costs more than it saves (the benchmark's
+# 1e6-lot root: 4.9 s without, 7.8 s with; 1e5 lots: 0.22 s against 0.30 s). Should HiGHS
+# presolve anyway (its MIP fallback does), its parallel rows/columns rule stays off: it grows
+# quadratically over many look-alike lots (0.26 s became 12 s at 1e5, shared/PERFORMANCE.md).
+LP_OPTIONS = {"presolve": "off", "presolve_rule_off": 8192}
 # What a re-solve may change without a rebuild (PlanProblem.update): each enters the program
 # only through a scalar Parameter (program.Parameters, TaxCost.constant) or a solver option.
 # Everything else (realized amounts and carryovers in TaxCost's bounds and big-Ms, band,

@@ -15,6 +15,9 @@ cvxpy still compiles the problem (``get_problem_data``) and maps the solution ba
 from __future__ import annotations
 
 import heapq
+import os
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -28,6 +31,7 @@ from cvxpy.reductions.solvers.conic_solvers.highs_conif import dims_to_solver_di
 INTEGRALITY_TOL = 1e-6
 NODE_LIMIT = 400            # beyond this, HiGHS's own branch and bound takes over
 CUSTOM_MAX_BINARIES = 5000
+RACE_MIN_COLUMNS = 200_000  # from here two HiGHS instances race on the root relaxation
 PROBE_ROUNDS = 1            # sifting rounds spent on each child of a sign or cash-first binary
 NODE_ROUNDS = 3             # sifting rounds for a node before the whole program takes it  # beyond this (minimum trade sizes on big books) HiGHS branches itself
 
@@ -64,6 +68,10 @@ def run(highs: hp.Highs, warm_limit: float | None, time_left: float) -> str:
         _limit(highs, time_left - limit)
         highs.run()
         status = highs.getModelStatus()
+    return _state(status)
+
+
+def _state(status: hp.HighsModelStatus) -> str:
     if status == hp.HighsModelStatus.kTimeLimit:
         return "time_limit"
     if status == hp.HighsModelStatus.kOptimal:
@@ -120,6 +128,7 @@ class HighsLp:
         for name, value in options.items():
             self.highs.setOptionValue(name, value)
         self.highs.passModel(lp)
+        self._lp = lp if lp.num_col_ >= RACE_MIN_COLUMNS else None   # for the root's rival
         self.n = lp.num_col_
         self.size = {"rows": int(A.shape[0]), "columns": int(A.shape[1]), "nonzeros": int(A.nnz),
                      "binaries": int(len(self.binary)), "integers": int(len(self.integer))}
@@ -161,6 +170,44 @@ class HighsLp:
         self.highs.setOptionValue("objective_bound", hp.kHighsInf)
         if state == "cutoff":
             return state, cutoff, None
+        if state != "optimal":
+            return state, np.inf, None
+        return "optimal", self.highs.getInfo().objective_function_value + self.offset, \
+            np.array(self.highs.getSolution().col_value)
+
+    def root(self, time_left: float) -> tuple[str, float, np.ndarray | None]:
+        """The relaxation from scratch. On a big program a second HiGHS instance races this
+        one on the other core, with presolve on where this one has it off: which is faster
+        varies from book to book (1e6 lots: 9.6 s off against 2.8 s on for one, 2.2 s against
+        3.2 s for another, 4.9 s against 7.8 s for a third). The first to finish is kept; the
+        other is told to stop and left to wind down on its own."""
+        if self._lp is None or (os.cpu_count() or 1) < 2:
+            return self.lp({}, time_left=time_left)
+        rival = hp.Highs()
+        rival.setOptionValue("output_flag", False)
+        for name, value in self.options.items():
+            rival.setOptionValue(name, value)
+        rival.setOptionValue("presolve", "on")
+        rival.passModel(self._lp)
+        self._lp = None
+        racers, finished = [self.highs, rival], queue.Queue()
+
+        def race(k: int) -> None:
+            try:
+                racers[k].run()
+            finally:
+                finished.put(k)
+
+        for k, highs in enumerate(racers):
+            highs.HandleUserInterrupt = True     # so that cancelSolve can stop it
+            _limit(highs, time_left)
+            threading.Thread(target=race, args=(k,), daemon=True).start()
+        winner = finished.get()
+        racers[1 - winner].cancelSolve()
+        self.highs = racers[winner]
+        self.highs.HandleUserInterrupt = False
+        self.highs.setOptionValue("presolve", self.options.get("presolve", "off"))
+        state = _state(self.highs.getModelStatus())
         if state != "optimal":
             return state, np.inf, None
         return "optimal", self.highs.getInfo().objective_function_value + self.offset, \
@@ -229,7 +276,7 @@ def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
     start = time.perf_counter()
     model = HighsLp(problem, options)
     root_start = time.perf_counter()
-    state, value, x = model.lp({}, time_left=time_limit)
+    state, value, x = model.root(time_left=time_limit)
     model.root_seconds = time.perf_counter() - root_start
     if state != "optimal":
         return Outcome(state, np.inf, np.inf, time.perf_counter() - start, 0, "lp"), model
