@@ -9,8 +9,10 @@ the previous basis. Branching proves the plan optimal within the absolute gap, a
 time limit hands the rest, with the incumbent, to HiGHS's MIP solver, so the result is never
 silently worse than reported.
 
-cvxpy still compiles the problem (``get_problem_data``) and maps the solution back
-(``unpack_results``): only this module knows HiGHS.
+On big programs the root relaxation is raced by two HiGHS instances and the nodes'
+relaxations are sifted (:mod:`planner.sifting`). cvxpy still compiles the problem
+(``get_problem_data``) and maps the solution back (``unpack_results``): only this module and
+the sifting know HiGHS.
 """
 from __future__ import annotations
 
@@ -270,8 +272,7 @@ def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
     ``priority``: binaries to branch on first (the few that shape everything else).
     ``sift``: variables with many bounded columns (dollars sold per lot, bought per account
     and security): the branch and bound's relaxations after the root are solved on a working
-    set of them
-    (:mod:`planner.sifting`), still exactly.
+    set of them (:mod:`planner.sifting`), still exactly.
     """
     start = time.perf_counter()
     model = HighsLp(problem, options)
