@@ -365,7 +365,7 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
                 break
             if state == "error":        # never pruned unsolved: HiGHS's MIP takes the rest
                 heapq.heappush(heap, (bound, neg_depth, counter, node))
-                return _hand_over(model, heap, best, best_x, nodes, left())
+                return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap)
             if state != "optimal":
                 continue
         if node.value >= best - abs_gap:
@@ -378,7 +378,7 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
             continue
         if nodes >= NODE_LIMIT or left() < 0:
             heapq.heappush(heap, (node.value, neg_depth, counter, node))
-            return _hand_over(model, heap, best, best_x, nodes, left())
+            return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap)
         open_ = frac > INTEGRALITY_TOL
         pick = open_ & is_priority if (open_ & is_priority).any() else open_
         k = int(np.argmax(np.where(pick, frac, -1.0)))
@@ -434,10 +434,14 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
 
 
 def _hand_over(model: HighsLp, heap: list, best: float, best_x: np.ndarray | None, nodes: int,
-               time_left: float) -> Outcome:
-    """HiGHS's own branch and bound takes the rest, from the incumbent; the better answer wins."""
+               time_left: float, abs_gap: float) -> Outcome:
+    """HiGHS's own branch and bound takes the rest, from the incumbent; the better answer wins,
+    and HiGHS's bound holds for the whole program whichever plan is kept (its optimum may
+    come back a hair above the incumbent it was given)."""
     model.x = best_x
     rest = model.mip(time_left, best_x)
     if rest.objective <= best:
         return rest
-    return Outcome("time_limit", best, min(b for b, *_ in heap), 0.0, nodes, "branch_and_bound")
+    bound = max(rest.bound, min(b for b, *_ in heap))
+    state = "optimal" if best - bound <= abs_gap else "time_limit"
+    return Outcome(state, best, min(best, bound), 0.0, nodes, "branch_and_bound")

@@ -116,3 +116,33 @@ def test_break_even_sale_is_not_a_washed_loss():
     ev = evaluate(h, trades([(None, "T", "S1", "sell", 0.1, 312.4, "L0")]))
     assert ev.sales_frame()["gain"].abs().max() < 0.005
     assert ev.violations == []
+
+
+def test_highs_mip_proving_the_incumbent_optimal_is_optimal():
+    """Minimum trade size $100 (a binary per trade) on a 9-lot household: the branch and bound
+    hit its node limit and handed over to HiGHS's MIP with its incumbent; HiGHS proved the
+    optimum, 104.409575, but returned it a hair (1e-13) above the incumbent, and the plan was
+    reported as stopped at the time limit with a $28 gap. HiGHS's bound holds either way: the
+    plan is optimal (found by the property test with 200 examples)."""
+    lots = [("L0", "T1", "S0", 3.0, 120.0), ("L1", "T1", "S5", 3.0, 374.88),
+            ("L2", "T1", "S5", 3.0, 1218.36), ("L3", "X0", "S2", 300.0, 43202.25),
+            ("L4", "T1", "S0", 3.0, 120.0), ("L5", "T1", "S0", 3.0, 120.0),
+            ("L6", "T1", "S2", 3.0, 164.58), ("L7", "T1", "S0", 300.0, 28500.0),
+            ("L8", "T1", "S1", 10.0, 40.0)]
+    h = make(accounts=[("T1", "taxable", 5000.0, 0.0), ("A1", "traditional", 20000.0, 0.0),
+                       ("X0", "taxable", 750.0, 0.0)],
+             securities=[("S0", 100.0, "us_equity", "us_equity_g0", 0.0),
+                         ("S1", 10.0, "intl_equity", "intl_equity_g0", 0.0),
+                         ("S2", 137.15, "bonds", "bonds_g0", 0.0),
+                         ("S3", 10.0, "us_equity", "us_equity_g0", 0.0),
+                         ("S4", 10.0, "us_equity", "us_equity_g0", 0.0),
+                         ("S5", 312.4, "bonds", "bonds_g0", 0.0)],
+             lots=[(*lot, "2015-03-10") for lot in lots],
+             targets=[("us_equity", 0.1, 0.05), ("intl_equity", 0.4, 0.03), ("bonds", 0.5, 0.05)],
+             tax=dict(short_term_rate=0.37, long_term_rate=0.238, deduction_rate=0.37,
+                      carryforward_value=0.1, carryover_long_term=12000.0),
+             band=0.05, drift_penalty_bp=1.0, min_trade_usd=100.0, time_limit_s=5.0)
+    p = plan(h)
+    assert p.status is models.SolveStatus.OPTIMAL
+    assert p.gap <= h.settings.mip_gap_abs_fraction * h.total_value
+    assert p.evaluation.objective == pytest.approx(104.409575, abs=0.01)
