@@ -130,8 +130,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
         values = frame[name].to_numpy()
         if values.dtype.kind == "f":
             values = np.round(values, 6) + 0.0
-        elif values.dtype.kind == "O":
-            values = np.array([_plain(v) for v in values], dtype=object)
+        elif values.dtype.kind == "O" and pd.api.types.infer_dtype(values, skipna=False) != "string":
+            values = np.array([_plain(v) for v in values], dtype=object)   # a mixed column only
         columns.append(values.tolist())
     names = list(frame.columns)
     return [dict(zip(names, row)) for row in zip(*columns)]

@@ -371,7 +371,7 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
         if node.value >= best - abs_gap:
             continue
         x = node.x
-        frac = np.abs(x[model.binary] - np.round(x[model.binary]))
+        frac = _fractionality(x, model.binary)
         if frac.max() <= INTEGRALITY_TOL:
             if node.value < best:
                 best, best_x = node.value, x
@@ -399,7 +399,7 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
                 if state == "optimal":
                     bounds[i] = child.value
                     estimates.append(child.value)
-                    if np.abs(child.x[model.binary] - np.round(child.x[model.binary])).max() <= INTEGRALITY_TOL:
+                    if _fractionality(child.x, model.binary).max() <= INTEGRALITY_TOL:
                         if child.value < best:
                             best, best_x = child.value, child.x
                         bounds[i] = np.inf
@@ -431,6 +431,11 @@ def _branch_and_bound(model: HighsLp, relax, root_value: float, root_x: np.ndarr
         return Outcome("infeasible", np.inf, np.inf, 0.0, nodes, "branch_and_bound")
     model.x = best_x
     return Outcome("optimal", best, min(best, proven), 0.0, nodes, "branch_and_bound")
+
+
+def _fractionality(x: np.ndarray, binary: np.ndarray) -> np.ndarray:
+    """How far each binary's value lies from 0 or 1."""
+    return np.abs(x[binary] - np.round(x[binary]))
 
 
 def _hand_over(model: HighsLp, heap: list, best: float, best_x: np.ndarray | None, nodes: int,
