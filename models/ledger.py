@@ -22,9 +22,9 @@ QTY_TOL = 1e-9
 # fraction of the quote (a fill a little off the quote); further off, the evaluator would score
 # a price the market did not offer, so it is a violation.
 PRICE_TOLERANCE = 0.01
-# A plan trades from as_of to as_of + 30 days (a buy may wait out a wash-sale window), and its
-# sales fall in the tax year of as_of, the year the evaluator judges.
-TRADE_WINDOW = np.timedelta64(30, "D")
+# A plan trades from as_of to as_of + 31 days (the first day a buy no longer washes a loss sold
+# on as_of), and its sales fall in the tax year of as_of, the year the evaluator judges.
+TRADE_WINDOW = np.timedelta64(31, "D")
 GAIN_NOISE = 1e-7   # dollars: q·p − B·q/Q of a break-even lot may come out −3.6e-15
 
 
@@ -260,7 +260,7 @@ class _Walker:
             if t.date[i] < h.as_of:
                 why = f"before as_of {h.as_of}: a plan trades from as_of on"
             elif t.date[i] > h.as_of + TRADE_WINDOW:
-                why = f"more than 30 days after as_of {h.as_of}, outside the plan's window"
+                why = f"more than 31 days after as_of {h.as_of}, outside the plan's window"
             else:
                 why = f"after {year_end}: its gain or loss falls in a later tax year than the one judged"
             out.violate(Rule.DATE, f"trades row {t.row[i]}: {t.action_word(i)} dated {t.date[i]}, {why}")
