@@ -87,8 +87,8 @@ def read_text(path: str | Path, *, required: bool = True, what: str = "file") ->
 def read_csv(path: str | Path, *, required: bool = True, what: str = "file") -> pd.DataFrame | None:
     """A CSV file as a frame (None when absent and optional), every bad row located.
 
-    Blank lines are dropped but counted: ``frame.attrs["file_lines"]`` holds each row's line
-    in the file as a spreadsheet numbers it (header = 1).
+    Blank lines are dropped but counted: where there are any, ``frame.attrs["file_lines"]``
+    holds each row's line in the file as a spreadsheet numbers it (header = 1).
     """
     path = Path(path)
     data = read_bytes(path, required=required, what=what)
@@ -100,10 +100,15 @@ def read_csv(path: str | Path, *, required: bool = True, what: str = "file") -> 
 def parse_csv(data: bytes, name: str) -> pd.DataFrame:
     text = decode(data, name)
     _check_first_row(text, name)
+    options = dict(encoding="utf-8-sig", skipinitialspace=True, skip_blank_lines=False,
+                   keep_default_na=False, na_values=[""], index_col=False)
     try:
-        frame = pd.read_csv(io.StringIO(text), skipinitialspace=True, skip_blank_lines=False,
-                            keep_default_na=False, na_values=[""], index_col=False,
-                            dtype=dict.fromkeys(TEXT_COLUMNS, str))
+        frame = pd.read_csv(io.BytesIO(data), **options)
+        numeric_ids = [c for c in frame.columns if str(c).strip() in TEXT_COLUMNS and
+                       pd.api.types.is_numeric_dtype(frame[c]) and frame[c].notna().any()]
+        if numeric_ids:   # ids that look like numbers are read again as text (keep 007); a
+            # dtype for every text column up front would cost 2 s on a million lots
+            frame = pd.read_csv(io.BytesIO(data), dtype=dict.fromkeys(numeric_ids, str), **options)
     except pd.errors.EmptyDataError:
         raise InputError(name, "the file is empty; expected a header row") from None
     except (pd.errors.ParserError, ValueError) as error:
@@ -115,10 +120,9 @@ def parse_csv(data: bytes, name: str) -> pd.DataFrame:
         raise InputError(name, f"not a readable CSV file: {message}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     blank = frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
-    lines = np.flatnonzero(~blank) + 2
-    if blank.any():
+    if blank.any():   # only then: pandas deep-copies attrs on every operation
         frame = frame.loc[~blank].reset_index(drop=True)
-    frame.attrs["file_lines"] = lines
+        frame.attrs["file_lines"] = np.flatnonzero(~blank) + 2
     return frame
 
 
