@@ -18,10 +18,9 @@ def parse_penalties(text: str | None) -> tuple[float, ...]:
     """Drift penalties from the command line ("0,1,10"), or the default sweep."""
     if not text:
         return DEFAULT_PENALTIES_BP
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise models.InputError("--penalties", f"expected comma-separated numbers, got '{text}'") from None
+    def fail(message: str):
+        raise models.InputError("--penalties", f"{message} (comma-separated numbers, e.g. 0,1,10)")
+    return tuple(models.schema.plan_setting("drift_penalty_bp", x, fail) for x in text.split(","))
 
 
 def frontier(household: models.Household, penalties_bp=DEFAULT_PENALTIES_BP) -> pd.DataFrame:
