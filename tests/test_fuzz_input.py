@@ -142,8 +142,8 @@ def corrupt_row(path: Path, draw) -> tuple[bool, bool]:
         lines.insert(i, lines[i])
     elif how == "delete":
         del lines[i]
-    elif how == "blank":
-        lines.insert(i, b"")
+    elif how == "blank":   # a trade list's row numbers are in the result: blank lines go last
+        lines.insert(len(lines) if path.name == "trades.csv" else i, b"")
         path.write_bytes(b"\n".join(lines))
         return True, False
     elif how == "extra":
