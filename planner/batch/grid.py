@@ -16,7 +16,6 @@ from .._models import models
 from ..io import atomic_folder
 
 DEFAULT_CHUNK_SIZE = 8        # runs per task: one program build amortized over up to 8 solves
-TAX_RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
 AMOUNTS = {"realized": "realized_", "carryforward": "carryover_"}   # section -> TaxProfile prefix
 
 
@@ -37,19 +36,9 @@ def coerce_key(key: str, value: Any, fail: Callable[[str], Any]) -> Any:
             if value not in choices:
                 fail(f"expected one of {', '.join(choices)}, got {value!r}")
             return value
-        if name not in TAX_RATES:
-            fail(f"unknown key; expected tax. and one of {', '.join(TAX_RATES)}, filing_status")
-        number = _number(value, fail)
-        if not 0 <= number <= 1:
-            fail(f"expected a rate as a decimal (0.37, not 37), got {number:g}")
-        return number
+        return models.schema.check("tax", name, value, fail)   # the one validator, as household.toml
     if section in AMOUNTS:
-        if name not in ("short_term", "long_term"):
-            fail(f"unknown key; expected {section}.short_term or {section}.long_term")
-        number = _number(value, fail)
-        if section == "carryforward" and number < 0:
-            fail(f"a carryover is a positive amount of loss, got {number:g}")
-        return number
+        return models.schema.check(section, name, value, fail)
     if section == "prices":
         number = _number(value, fail)
         if number <= 0:

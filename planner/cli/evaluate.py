@@ -8,6 +8,7 @@ import sys
 from .._models import models
 from ..evaluate import evaluate
 from ..report import evaluation_text
+from .options import add_settings_arguments, household_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trades", required=True, help="trade list CSV (SPEC §4)")
     parser.add_argument("--format", choices=["json", "table"], default="json")
     parser.add_argument("--no-lots", action="store_true", help="leave the holdings after out of the JSON")
+    add_settings_arguments(parser)   # judge by a plan's own settings: its summary.json's evaluate_set
 
 
 def run(args: argparse.Namespace) -> int:
-    household = models.load_household(args.household)
+    household = household_from_args(args)
     trades = models.trades.TradeList.read_csv(args.trades, household.as_of)
     result = evaluate(household, trades).to_dict(include_lots=not args.no_lots)
     if args.format == "table":

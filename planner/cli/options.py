@@ -43,6 +43,29 @@ def settings(args: argparse.Namespace) -> dict:
 
 def household_from_args(args: argparse.Namespace) -> models.Household:
     """The household folder of ``args.household`` with the settings overrides applied."""
+    return households_from_args(args)[1]
+
+
+def households_from_args(args: argparse.Namespace) -> tuple[models.Household, models.Household]:
+    """The household as its folder says, and with the settings overrides applied."""
     household = models.load_household(args.household)
     overrides = settings(args)
-    return household.with_settings(**overrides) if overrides else household
+    return household, household.with_settings(**overrides) if overrides else household
+
+
+def set_words(base: models.PlanSettings, used: models.PlanSettings) -> list[str]:
+    """The ``--set KEY=VALUE`` words that turn ``base`` (household.toml's settings) into
+    ``used``: what ``planner evaluate`` must be given to judge a plan by its own settings."""
+    words = []
+    for key in models.schema.KEYS:
+        if key.section != "plan" or getattr(base, key.target) == getattr(used, key.target):
+            continue
+        value = getattr(used, key.target)
+        if value is None:
+            text = "none"
+        elif isinstance(value, bool):
+            text = str(value).lower()
+        else:
+            text = str(getattr(value, "value", value))
+        words.append(f"{key.name}={text}")
+    return words
