@@ -59,7 +59,7 @@ def atomic_folder(folder: str | Path, fill: Callable[[Path], Any]) -> Path:
     return folder
 
 
-def check_out(out: str | Path, names: Sequence[str] = ()) -> Path:
+def check_out(out: str | Path, names: Sequence[str] = (), argument: str = "--out") -> Path:
     """Refuse an output folder that cannot take ``names`` before any work is done.
 
     ``out`` may not exist yet, but it may not be a file nor lie under one; each of ``names``
@@ -70,13 +70,13 @@ def check_out(out: str | Path, names: Sequence[str] = ()) -> Path:
     for parent in [out, *out.parents]:
         if parent.exists() and not parent.is_dir():
             where = "is a file" if parent == out else f"is under {parent}, which is a file"
-            raise models.InputError("--out", f"{out} {where}; expected a folder")
+            raise models.InputError(argument, f"{out} {where}; expected a folder")
         if parent.is_dir():
             break
     for name in names:
         target = out / name
         if target.is_symlink() or (target.exists() and not target.is_file()):
-            raise models.InputError("--out", f"{target} is not a file and would not be replaced "
+            raise models.InputError(argument, f"{target} is not a file and would not be replaced "
                                     f"by the new {name}; nothing was written")
     return out
 

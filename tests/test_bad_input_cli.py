@@ -213,3 +213,28 @@ def test_sigkill_of_the_batch_driver_leaves_no_orphan_worker(households, tmp_pat
                 os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+# ---- the other commands that write -----------------------------------------------------------------
+@pytest.mark.parametrize("command, blocked", [("frontier", "frontier.png"), ("compare", "compare.csv")])
+def test_frontier_and_compare_write_both_files_or_neither(folder, tmp_path, command, blocked):
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    before = snapshot(tmp_path)
+    status, stdout, err = run([command, folder, "--out", out, "--penalties", "0,10"])
+    one_line_error(status, stdout, err, blocked)
+    assert snapshot(tmp_path) == before and sorted(p.name for p in out.iterdir()) == [blocked]
+
+
+def test_frontier_penalties_are_checked(folder, tmp_path):
+    status, stdout, err = run(["frontier", folder, "--out", tmp_path / "out", "--penalties", "0,nan"])
+    one_line_error(status, stdout, err, "--penalties", "nan")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["afile", "afile/sub"])
+def test_generate_into_a_file_is_an_input_error(tmp_path, where):
+    (tmp_path / "afile").write_text("mine")
+    status, stdout, err = run(["generate", tmp_path / where, "--lots", "10"])
+    one_line_error(status, stdout, err, "afile")
+    assert (tmp_path / "afile").read_text() == "mine"
