@@ -251,12 +251,12 @@ def _targets(t: Columns) -> Targets:
     t.require("asset_class", "weight")
     classes = t.text("asset_class")
     t.unique("asset_class", classes)
-    weight = t.number("weight", minimum=0.0, what="weight")
+    weight = t.number("weight", minimum=0.0, maximum=1.0, what="weight")
     if abs(weight.sum() - 1.0) > WEIGHT_SUM_TOLERANCE:
         raise InputError(t.file, f"weights in rows 2-{len(weight) + 1} sum to {weight.sum():.6g}; "
                          "expected 1 (weights are fractions of the household)",
                          len(weight) + 1 if len(weight) else None, "weight")
-    band = t.number("band", default=np.nan, minimum=0.0, what="band") if t.has("band") else \
+    band = t.number("band", default=np.nan, minimum=0.0, maximum=1.0, what="band (a weight)") if t.has("band") else \
         np.full(len(t), np.nan)
     return Targets(asset_class=classes, weight=weight, band=band)
 

@@ -71,7 +71,8 @@ class Columns:
         return out
 
     def number(self, column: str, *, default: float | None = None, minimum: float | None = None,
-               positive: bool = False, what: str = "a number") -> np.ndarray:
+               maximum: float | None = None, positive: bool = False,
+               what: str = "a number") -> np.ndarray:
         if not self.has(column):
             if default is None:
                 self.require(column)
@@ -94,6 +95,9 @@ class Columns:
         if minimum is not None and (numbers < minimum).any():
             row = np.flatnonzero(numbers < minimum)[0]
             self.fail(f"expected {what} of at least {minimum:g}, got {numbers[row]:g}", row, column)
+        if maximum is not None and (numbers > maximum).any():
+            row = np.flatnonzero(numbers > maximum)[0]
+            self.fail(f"expected {what} of at most {maximum:g}, got {numbers[row]:g}", row, column)
         return numbers
 
     def day(self, column: str) -> np.ndarray:

@@ -416,3 +416,22 @@ def test_a_buy_may_wait_out_the_wash_window_into_january():
     assert not [v for v in ev.violations if v["rule"] == "date"]
     ev = evaluate(h, trades([("2027-01-02", "T1", "X", "buy", 1, 10.0, "B1")]))
     assert [v for v in ev.violations if v["rule"] == "date"]
+
+
+@pytest.mark.parametrize("band", ["3", "1.5", "inf", "nan", "-0.1"])
+def test_a_class_band_in_targets_csv_is_a_weight(case, capsys, tmp_path, band):
+    folder, trades_file = case
+    (folder / "targets.csv").write_text(f"asset_class,weight,band\nus_equity,1.0,{band}\n")
+    expect_error(capsys, tmp_path, folder, trades_file, file="targets.csv", row=2, column="band")
+
+
+def test_an_unreadable_grid_file_is_named(tmp_path, capsys):
+    grid = tmp_path / "grid.toml"
+    grid.write_bytes(b'households = ["h"]  # caf\xe9\n')
+    assert main(["batch", str(grid), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "grid.toml" in err and "UTF-8" in err and len(err.splitlines()) == 1
+    grid.unlink()
+    grid.mkdir()
+    assert main(["batch", str(grid), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 2
+    assert "grid.toml" in capsys.readouterr().err and not (tmp_path / "out").exists()

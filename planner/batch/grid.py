@@ -122,10 +122,9 @@ class Grid:
     @classmethod
     def from_toml(cls, path: str | Path) -> "Grid":
         path = Path(path)
-        if not path.is_file():
-            raise models.InputError(str(path), "grid file not found")
+        text = models.inputs.read_text(path, what="grid file")   # unreadable, a folder, not UTF-8: named
         try:
-            doc = tomllib.loads(path.read_text())
+            doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise models.InputError(path.name, f"not valid TOML: {error}") from None
         return cls.from_dict(doc, base=path.resolve().parent, source=path.name)
