@@ -14,11 +14,10 @@ import pandas as pd
 from .dates import DAY, holding_start, is_long_term, iso
 from .enums import Rule, Term
 from .household import Household
+from .tolerances import GAIN_NOISE, QTY_TOL
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
 
-QTY_TOL = 1e-9
-GAIN_NOISE = 1e-7   # dollars: q·p − B·q/Q of a break-even lot may come out −3.6e-15
 
 
 @dataclass

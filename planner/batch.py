@@ -510,8 +510,7 @@ def plan_runs(grid: Grid, out: str | Path) -> list[Run]:
 
 def structure_key(settings: str) -> str:
     """The run's keys a Parameter cannot carry: runs with equal keys can share one program."""
-    from .optimizer import PARAMETER_SETTINGS, PARAMETER_TAX_FIELDS
-    free = {f"tax.{k}" for k in PARAMETER_TAX_FIELDS} | {f"plan.{k}" for k in PARAMETER_SETTINGS}
+    from .problem import RESOLVABLE as free
     return settings_json({k: v for k, v in json.loads(settings).items() if k not in free})
 
 
@@ -607,7 +606,8 @@ def _solve_run(r: Run, base, load_error: str | None, state: _Reuse, task: Task):
 def _solve(r: Run, base, state: _Reuse, task: Task, row: dict[str, Any]) -> pd.DataFrame | None:
     """Apply the run's keys, reuse or rebuild the program, solve, evaluate; fill ``row``."""
     from .evaluate import evaluate
-    from .optimizer import PlanProblem, diagnose
+    from .diagnose import diagnose
+    from .problem import PlanProblem
     h = apply_settings(base, json.loads(r.settings), state.tables)
     row["drift_before"] = float(np.abs(models.allocation.weights_before(h) - h.class_target).sum())
     t0 = time.perf_counter()
