@@ -2,6 +2,9 @@
 
 The one place that walks trades in order. It knows the tax code only through
 :mod:`models.dates` and :mod:`models.wash_sale`; netting happens in :mod:`models.tax`.
+Longer than most modules (~550 lines) on purpose: the walk, the wash-sale matching it does as
+it goes and the restrictions derived from the same acquisitions must read the same state, and
+split apart they would pass it around in pieces.
 """
 from __future__ import annotations
 
