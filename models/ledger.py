@@ -2,6 +2,9 @@
 
 The one place that walks trades in order. It knows the tax code only through
 :mod:`models.dates` and :mod:`models.wash_sale`; netting happens in :mod:`models.tax`.
+Longer than most modules (~550 lines) on purpose: the walk, the wash-sale matching it does as
+it goes and the restrictions derived from the same acquisitions must read the same state, and
+split apart they would pass it around in pieces.
 """
 from __future__ import annotations
 
@@ -14,18 +17,13 @@ import pandas as pd
 from .dates import DAY, holding_start, is_long_term, iso
 from .enums import Rule, Term
 from .household import Household
+from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
 
-QTY_TOL = 1e-9
-# A trade's price may differ from the quote of securities.csv by its full spread plus this
-# fraction of the quote (a fill a little off the quote); further off, the evaluator would score
-# a price the market did not offer, so it is a violation.
-PRICE_TOLERANCE = 0.01
 # A plan trades from as_of to as_of + 31 days (the first day a buy no longer washes a loss sold
 # on as_of), and its sales fall in the tax year of as_of, the year the evaluator judges.
 TRADE_WINDOW = np.timedelta64(31, "D")
-GAIN_NOISE = 1e-7   # dollars: q·p − B·q/Q of a break-even lot may come out −3.6e-15
 
 
 @dataclass
@@ -248,12 +246,12 @@ class _Walker:
         position = np.array([sec.get(s, -1) for s in t.symbol], dtype=np.int64)
         known = position >= 0
         quote = np.where(known, h.securities.price[position], np.nan)
-        allowed = quote * (h.securities.spread_bps[position] * 1e-4 + PRICE_TOLERANCE)
+        allowed = quote * (h.securities.spread_bps[position] * 1e-4 + PRICE_TOL)
         off = known & (np.abs(t.price - quote) > allowed + 1e-9)
         for i in np.flatnonzero(off):
             out.violate(Rule.PRICE, f"trades row {t.row[i]}: {t.action_word(i)} at {t.price[i]:,.4f}, "
                         f"off the quote {quote[i]:,.4f} of {t.symbol[i]} by more than its spread plus "
-                        f"{PRICE_TOLERANCE:.0%}")
+                        f"{PRICE_TOL:.0%}")
         year_end = (h.as_of.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
         for i in np.flatnonzero((t.date < h.as_of) | (t.date > h.as_of + TRADE_WINDOW) |
                                 (~t.is_buy & (t.date > year_end))):

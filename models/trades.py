@@ -15,6 +15,8 @@ from .inputs import read_csv
 from .validation import Columns
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
+# A plan's trades.csv (SPEC §4): the trade list and what each trade does and why.
+PLAN_TRADE_COLUMNS = TRADE_COLUMNS + ["amount", "cost_basis", "realized_gain", "term", "reason"]
 
 
 @dataclass(frozen=True, eq=False)

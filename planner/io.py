@@ -10,10 +10,12 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+from models.errors import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def _hidden(path: Path, suffix: str = "") -> Path:
@@ -36,8 +38,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
     return path
 
 
-def atomic_parquet(table: pa.Table, path: str | Path) -> Path:
+def atomic_parquet(table: "pa.Table", path: str | Path) -> Path:
     """:func:`atomic_write` of an Arrow table as Parquet."""
+    import pyarrow.parquet as pq   # here, not at import: a plan's writes need no pyarrow
     return atomic_write(path, lambda f: pq.write_table(table, f))
 
 
@@ -65,18 +68,17 @@ def check_out(out: str | Path, names: Sequence[str] = (), argument: str = "--out
     ``out`` may not exist yet, but it may not be a file nor lie under one; each of ``names``
     already in it must be a file (a folder named ``summary.json`` would stop the write half-way).
     """
-    from ._models import models
     out = Path(out)
     for parent in [out, *out.parents]:
         if parent.exists() and not parent.is_dir():
             where = "is a file" if parent == out else f"is under {parent}, which is a file"
-            raise models.InputError(argument, f"{out} {where}; expected a folder")
+            raise InputError(argument, f"{out} {where}; expected a folder")
         if parent.is_dir():
             break
     for name in names:
         target = out / name
         if target.is_symlink() or (target.exists() and not target.is_file()):
-            raise models.InputError(argument, f"{target} is not a file and would not be replaced "
+            raise InputError(argument, f"{target} is not a file and would not be replaced "
                                     f"by the new {name}; nothing was written")
     return out
 
@@ -88,7 +90,6 @@ def write_all(out: str | Path, files: Mapping[str, Callable[[IO[bytes]], Any]]) 
     one is whole are they renamed into place. A failure leaves ``out`` as it was (no temporary
     file, no old file replaced) and is reported as an :class:`InputError` on ``--out``.
     """
-    from ._models import models
     out = check_out(out, list(files))
     made = not out.exists()
     written: list[tuple[Path, Path]] = []
@@ -106,7 +107,7 @@ def write_all(out: str | Path, files: Mapping[str, Callable[[IO[bytes]], Any]]) 
             os.replace(tmp, target)
         done = True
     except OSError as error:
-        raise models.InputError("--out", f"cannot write {error.filename or out}: "
+        raise InputError("--out", f"cannot write {error.filename or out}: "
                                 f"{error.strerror or error}; nothing was written") from None
     finally:
         if not done:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NamedTuple
 
-from .._models import models
+from models.errors import PlannerError
 
 
 class Command(NamedTuple):
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = command_module(args.command).run(args)
         sys.stdout.flush()     # a closed pipe shows here, not at exit
         return status
-    except models.PlannerError as error:
+    except PlannerError as error:
         print(f"planner: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .._models import models
+from models.enums import SolveStatus
+from models.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,10 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..batch import RUNS_FILE, run_batch
     if args.chunk_size is not None and args.chunk_size < 1:
-        raise models.InputError("--chunk-size", "expected a whole number of at least 1")
+        raise InputError("--chunk-size", "expected a whole number of at least 1")
     for name in ("workers", "dask_local"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise models.InputError(f"--{name.replace('_', '-')}", "expected at least 1")
+            raise InputError(f"--{name.replace('_', '-')}", "expected at least 1")
     try:
         results = run_batch(args.grid, args.out, scheduler=args.scheduler, dask_local=args.dask_local,
                             workers=args.workers, progress=not args.quiet, chunk_size=args.chunk_size,
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     print(f"wrote {Path(args.out) / RUNS_FILE} ({len(results)} runs)")
-    failed = results[results["status"] == models.SolveStatus.ERROR.value]
+    failed = results[results["status"] == SolveStatus.ERROR.value]
     if len(results) and len(failed) == len(results):    # nothing to show for it: say so, exit 1
         print(f"planner batch: {len(failed)} of {len(results)} runs failed; the first: "
               f"{failed['error'].iloc[0] or 'no message'}", file=sys.stderr)

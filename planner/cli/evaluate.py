@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from .._models import models
+from models.trades import TradeList
 from ..evaluate import evaluate
 from ..report import evaluation_text
 from .options import add_settings_arguments, household_from_args
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     household = household_from_args(args)
-    trades = models.trades.TradeList.read_csv(args.trades, household.as_of)
+    trades = TradeList.read_csv(args.trades, household.as_of)
     result = evaluate(household, trades).to_dict(include_lots=not args.no_lots)
     if args.format == "table":
         print(evaluation_text(result))
