@@ -238,3 +238,14 @@ def test_generate_into_a_file_is_an_input_error(tmp_path, where):
     status, stdout, err = run(["generate", tmp_path / where, "--lots", "10"])
     one_line_error(status, stdout, err, "afile")
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_a_solve_with_one_thread_after_one_with_the_default_is_not_an_error(households):
+    # HiGHS sizes its process-wide scheduler at the first solve: a plan (default threads) and
+    # then `run_batch(workers=1)` (threads=1) in one process stored every run as a bare "error".
+    from models import load_household
+    from planner.problem import PlanProblem
+    h = load_household(households / "households" / "smith")
+    assert PlanProblem(h).solve().status.value == "optimal"
+    assert PlanProblem(h.with_settings(band=0.03)).solve(threads=1).status.value == "optimal"
+    assert PlanProblem(h).solve().status.value == "optimal"

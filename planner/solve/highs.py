@@ -40,9 +40,19 @@ def _silence_banner() -> None:
         os.close(saved)
 
 
+_SCHEDULER_THREADS = [0]   # the thread count HiGHS's process-wide scheduler runs with (0: default)
+
+
 def new_highs(options: dict[str, object]) -> hp.Highs:
     """A silent HiGHS instance with ``options`` set."""
     _silence_banner()
+    threads = int(options.get("threads") or 0)
+    if threads != _SCHEDULER_THREADS[0]:
+        # HiGHS sizes one task scheduler per process at its first solve; a later solve asking
+        # for another thread count fails with a bare error (a plan with the default threads,
+        # then `run_batch(workers=1)` in the same process: every run stored as "error").
+        hp.Highs.resetGlobalScheduler(True)
+        _SCHEDULER_THREADS[0] = threads
     highs = hp.Highs()
     highs.setOptionValue("output_flag", False)
     for name, value in options.items():
