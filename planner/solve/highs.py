@@ -40,19 +40,27 @@ def _silence_banner() -> None:
         os.close(saved)
 
 
-_SCHEDULER_THREADS = [0]   # the thread count HiGHS's process-wide scheduler runs with (0: default)
+# The thread count HiGHS's process-wide scheduler was started with (0: HiGHS's default). It
+# starts at the first run and then refuses, with an error and no message, any instance whose
+# ``threads`` option differs: a batch worker solving with threads=1 after a default solve in
+# the same process got "error" on every run.
+_scheduler_threads: int | None = None
+
+
+def _match_scheduler(threads: int) -> None:
+    """Restart HiGHS's scheduler when a run asks for another thread count than it has."""
+    global _scheduler_threads
+    if threads and _scheduler_threads is not None and threads != _scheduler_threads:
+        hp.Highs.resetGlobalScheduler(True)
+        _scheduler_threads = None
+    if _scheduler_threads is None or threads:
+        _scheduler_threads = threads
 
 
 def new_highs(options: dict[str, object]) -> hp.Highs:
     """A silent HiGHS instance with ``options`` set."""
     _silence_banner()
-    threads = int(options.get("threads") or 0)
-    if threads != _SCHEDULER_THREADS[0]:
-        # HiGHS sizes one task scheduler per process at its first solve; a later solve asking
-        # for another thread count fails with a bare error (a plan with the default threads,
-        # then `run_batch(workers=1)` in the same process: every run stored as "error").
-        hp.Highs.resetGlobalScheduler(True)
-        _SCHEDULER_THREADS[0] = threads
+    _match_scheduler(int(options.get("threads") or 0))
     highs = hp.Highs()
     highs.setOptionValue("output_flag", False)
     for name, value in options.items():
