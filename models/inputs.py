@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import os
 import re
 import stat
@@ -179,10 +180,13 @@ def parse_number(value: Any) -> float | None:
 
     ``True`` is not 1 and ``nan`` is not a number.
     """
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return None
-    if isinstance(value, (int, float)):
-        number = float(value)
+    if isinstance(value, numbers.Real):      # int, float and numpy's scalars
+        try:
+            number = float(value)
+        except OverflowError:                # an int beyond any float
+            return None
     elif isinstance(value, str) and NUMBER.fullmatch(value.strip()):
         number = float(value.strip().replace(",", ""))
     else:

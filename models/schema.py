@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Any, Callable
 
+import numpy as np
+
 from .enums import DriftShape
 from .errors import InputError
 from .inputs import parse_number
@@ -31,7 +33,7 @@ class Number:
     open_low: bool = False
     optional: bool = False
     rate: bool = False          # a decimal rate: 37 is a percent typed by mistake
-    integer: bool = False
+    integer: bool = False       # a whole number (a tax year: ``schedule = 2026``)
 
     def check(self, value: Any, fail: Fail) -> float | int | None:
         if self.optional and (value is None or (isinstance(value, str) and value.strip().lower() in _NONE_WORDS)):
@@ -56,9 +58,9 @@ class Flag:
     def check(self, value: Any, fail: Fail) -> bool:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        if not isinstance(value, bool):
+        if not isinstance(value, (bool, np.bool_)):
             fail(f"expected true or false, got {value!r}")
-        return value
+        return bool(value)
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,6 @@ class Key:
     @property
     def target(self) -> str:
         return self.field or self.name
-
-    @property
-    def dotted(self) -> str:
-        return f"{self.section}.{self.name}"
 
 
 RATE = Number(0.0, 1.0, rate=True)
