@@ -1,7 +1,9 @@
 """The command line: parse, call the library, format. ``main(argv) -> exit status``.
 
     planner evaluate HOUSEHOLD --trades FILE [--format json|table]
-    planner plan HOUSEHOLD --out DIR [--set key=value ...]
+    planner plan HOUSEHOLD --out DIR [--report] [--set key=value ...]
+    planner report HOUSEHOLD --plan DIR
+    planner orders HOUSEHOLD --plan DIR
     planner frontier HOUSEHOLD --out DIR
     planner compare HOUSEHOLD --out DIR
     planner batch GRID.toml --out RESULTS
@@ -15,7 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import orders
 from ._models import models
+from .progress import progress
 from .report import evaluation_text
 
 
@@ -66,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("household")
     pl.add_argument("--out", required=True, help="folder for trades.csv, summary.json, allocation.png")
     pl.add_argument("--format", choices=["table", "json"], default="table")
+    pl.add_argument("--report", action="store_true", help="also write report.html for the client")
     add_settings_arguments(pl)
+    orders.add_order_arguments(pl)
 
     fr = commands.add_parser("frontier", help="tax cost versus drift over the drift penalty")
     fr.add_argument("household")
@@ -82,8 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--asset-classes", type=int, default=4)
     gen.add_argument("--seed", type=int, default=0)
 
-    from . import batch, compare
+    from . import batch, client_report, compare
     compare.add_arguments(commands.add_parser("compare", help="heuristics versus the optimizer"))
+    client_report.add_arguments(commands.add_parser("report", help="report.html for a client from a plan folder"))
+    orders.add_arguments(commands.add_parser("orders", help="orders.csv for a trading desk from a plan folder"))
     batch.add_arguments(commands.add_parser("batch", help="what-if grids, resumable"))
     return parser
 
@@ -112,15 +120,22 @@ def _plan(args) -> int:
     from .optimizer import plan
     from .report import plan_text
     household = household_from_args(args)
-    result = plan(household)
+    with progress(f"planning {household.name}"):
+        result = plan(household)
     out = result.write(args.out)
     allocation_chart(result.summary()["drift"], out / "allocation.png", f"Allocation of {household.name}")
+    written = [out / "trades.csv", out / "summary.json", out / "allocation.png",
+               orders.write_plan_orders(household, result.trades, out, args)]
+    if args.report:
+        from .client_report import write_report
+        with progress("writing report.html (the guide's rules run for the comparison)"):
+            written.append(write_report(household, out))
     if args.format == "json":
         json.dump(result.summary(), sys.stdout, indent=2, default=str)
         print()
     else:
         print(plan_text(result))
-        print(f"\nwrote {out / 'trades.csv'}, {out / 'summary.json'}, {out / 'allocation.png'}")
+        print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -128,7 +143,8 @@ def _frontier(args) -> int:
     from .charts import frontier_chart
     from .frontier import frontier, parse_penalties
     household = household_from_args(args)
-    table = frontier(household, parse_penalties(args.penalties))
+    with progress("tracing the frontier"):
+        table = frontier(household, parse_penalties(args.penalties))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "frontier.csv", index=False)
@@ -162,8 +178,13 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _report(args) -> int:
+    from . import client_report
+    return client_report.run(args)
+
+
 COMMANDS = {"evaluate": _evaluate, "plan": _plan, "frontier": _frontier, "generate": _generate,
-            "compare": _compare, "batch": _batch}
+            "compare": _compare, "batch": _batch, "report": _report, "orders": orders.run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

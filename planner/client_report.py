@@ -61,6 +61,23 @@ def read_plan(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     return summary, trades
 
 
+def check_plan_matches(household, summary: dict[str, Any], trades: pd.DataFrame) -> None:
+    """The plan folder must be a plan of this household: same trade date, known accounts and lots."""
+    h = household
+    if summary.get("as_of") != str(h.as_of):
+        raise models.InputError("summary.json", f"the plan is for {summary.get('as_of')}, the household "
+                                f"{h.name} trades on {h.as_of}: a plan of another household or day?",
+                                column="as_of")
+    known_accounts = set(h.accounts.id)
+    known_lots = set(h.lots.id) | set(trades.loc[trades["action"] == "buy", "lot_id"].dropna())
+    for row, r in enumerate(trades.itertuples(index=False), start=2):
+        if str(r.account_id) not in known_accounts:
+            raise models.InputError("trades.csv", f"account '{r.account_id}' is not an account of "
+                                    f"{h.name}", row, "account_id")
+        if r.action == "sell" and isinstance(r.lot_id, str) and r.lot_id not in known_lots:
+            raise models.InputError("trades.csv", f"lot '{r.lot_id}' is not a lot of {h.name}", row, "lot_id")
+
+
 def household_as_planned(household, summary: dict[str, Any]):
     """The household with the settings the plan was made with (``--set`` overrides included)."""
     changes = {}
@@ -437,6 +454,7 @@ def write_report(household, plan_folder: str | Path, out: str | Path | None = No
                  compare_with_guide: bool = True) -> Path:
     """Render ``report.html`` for the plan in ``plan_folder`` (default: written there)."""
     summary, trades = read_plan(plan_folder)
+    check_plan_matches(household, summary, trades)
     h = household_as_planned(household, summary)
     guide = run_guide(h) if compare_with_guide else None
     html = render(h, summary, trades, guide)
@@ -445,3 +463,21 @@ def write_report(household, plan_folder: str | Path, out: str | Path | None = No
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+# ---- the command line -----------------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    """``planner report HOUSEHOLD --plan DIR [--out FILE] [--no-guide]``"""
+    parser.add_argument("household", help="household folder (SPEC §1)")
+    parser.add_argument("--plan", required=True, help="plan folder written by `planner plan --out DIR`")
+    parser.add_argument("--out", help="report file (default: DIR/report.html)")
+    parser.add_argument("--no-guide", action="store_true",
+                        help="leave out the comparison with the guide's rules (it runs a heuristic)")
+
+
+def run(args) -> int:
+    household = models.load_household(args.household)
+    path = write_report(household, args.plan, args.out, compare_with_guide=not args.no_guide)
+    print(f"wrote {path}")
+    return 0

@@ -28,7 +28,8 @@ way. Columns (money to the cent, shares to :data:`planner.numbers.SHARE_DECIMALS
                    joined by ``+``
 =================  ================================================================================
 
-A sold lot's shares are rounded to the nearest place, never above what the lot holds; a buy is
+A sold lot's shares are rounded to the nearest place, never above what the lot holds, and a lot
+sold whole is sold as held (a lot of 10.0004 shares: ``10.0004``, no residue left); a buy is
 rounded down, so it never spends more cash than the plan. An order's quantity is the sum of
 its lots', so the lot instructions always add up to the order.
 """
@@ -76,15 +77,20 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
     # Buys round down (never spend more cash than the plan); sells to the nearest place.
     quantity = np.where(sell, np.round(raw, share_decimals),
                         np.floor(raw * scale + 1e-6) / scale)
-    # Never more than the lot holds: a lot held to more places than the custodian's precision
-    # (an import of a reinvested fund, say) is sold as the custodian records it.
+    # Never more than the lot holds; a lot sold whole as held, even to more places than the
+    # precision (a reinvested fund's lot, say): the custodian closes it, no residue remains.
     held = pd.Series(h.lots.quantity, index=h.lots.id)
     acquired = pd.Series(pd.to_datetime(h.lots.acquired).strftime("%Y-%m-%d"), index=h.lots.id)
     lot_held = lot_id.map(held).to_numpy(dtype=float)
-    capped = sell & ~np.isnan(lot_held)
-    quantity[capped] = np.minimum(quantity[capped], lot_held[capped])
+    known = sell & ~np.isnan(lot_held)
+    quantity[known] = np.minimum(quantity[known], lot_held[known])
+    whole_lot = known & (np.abs(raw - lot_held) <= 1e-9 * np.maximum(1.0, lot_held))
+    quantity[whole_lot] = lot_held[whole_lot]
     bought_here = dict(zip(lot_id[~sell & (lot_id != "")], date[~sell & (lot_id != "")]))
-    lot_acquired = lot_id.map(acquired).fillna(lot_id.map(bought_here)).fillna("")
+    lot_acquired = lot_id.map(acquired).astype(object)
+    missing = lot_acquired.isna().to_numpy()
+    lot_acquired[missing] = lot_id[missing].map(bought_here).to_numpy()
+    lot_acquired = lot_acquired.fillna("").astype(str)
     account_type = dict(zip(h.accounts.id, h.accounts.type))
     frame = pd.DataFrame({
         "date": date, "account_id": t["account_id"].astype(str), "symbol": t["symbol"].astype(str),
@@ -92,7 +98,7 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
         "price": t["price"].to_numpy(dtype=float),
         "reason": t["reason"].fillna("").astype(str) if "reason" in t else "",
         "lot": np.where(sell & (lot_id != ""), lot_id + ":" + lot_acquired + ":"
-                        + pd.Series(quantity).map(lambda q: f"{q:.{share_decimals}f}"), ""),
+                        + pd.Series(quantity).map(lambda q: format_shares(q, share_decimals)), ""),
         "side_rank": np.where(sell, 0, 1)})
     keys = ["date", "side_rank", "account_id", "symbol", "side"]
     grouped = frame.groupby(keys, sort=True)
@@ -101,7 +107,7 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
                       lot_count=("lot", lambda s: int((s != "").sum())),
                       reasons=("reason", lambda s: "+".join(dict.fromkeys(x for x in s if x))))
     out = out.reset_index().drop(columns="side_rank")
-    out["quantity"] = np.round(out["quantity"].to_numpy(), share_decimals) + 0.0
+    out["quantity"] = out["quantity"] + 0.0
     out["est_price"] = out["est_price"].round(4)
     out["est_amount"] = np.round(out["quantity"] * out["est_price"], 2) + 0.0
     out["account_type"] = out["account_id"].map(account_type)
@@ -113,6 +119,12 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
     return out[ORDER_COLUMNS]
 
 
+def format_shares(q: float, decimals: int) -> str:
+    """Shares to ``decimals`` places; a whole lot held to more places keeps them all."""
+    rounded = round(q, decimals)
+    return f"{rounded:.{decimals}f}" if abs(rounded - q) < 1e-9 else f"{q:.10g}"
+
+
 def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SHARE_DECIMALS) -> Path:
     """Write ``orders.csv`` whole or not at all; shares printed to ``share_decimals`` places."""
     path = Path(path)
@@ -120,7 +132,7 @@ def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SH
     # Money columns to exactly two places (to_csv's float_format is one format for all).
     if len(frame):
         shown = frame.copy()
-        shown["quantity"] = shown["quantity"].map(lambda q: f"{q:.{share_decimals}f}")
+        shown["quantity"] = shown["quantity"].map(lambda q: format_shares(q, share_decimals))
         for c in ("est_amount", "limit_price"):
             shown[c] = shown[c].map(lambda x: "" if pd.isna(x) else f"{x:.2f}")
         shown["est_price"] = shown["est_price"].map(lambda x: f"{x:.4f}".rstrip("0").rstrip(".")
@@ -130,3 +142,37 @@ def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SH
     tmp.write_text(text)
     tmp.replace(path)
     return path
+
+
+# ---- the command line -----------------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    """``planner orders HOUSEHOLD --plan DIR [--order-type market|limit] [--time-in-force day|gtc]``"""
+    parser.add_argument("household", help="household folder (SPEC §1)")
+    parser.add_argument("--plan", required=True, help="plan folder holding trades.csv")
+    add_order_arguments(parser)
+
+
+def add_order_arguments(parser) -> None:
+    parser.add_argument("--order-type", choices=[o.value for o in OrderType], default=OrderType.MARKET.value,
+                        help="orders.csv order type (default market)")
+    parser.add_argument("--time-in-force", choices=[t.value for t in TimeInForce],
+                        default=TimeInForce.DAY.value, help="orders.csv time in force (default day)")
+    parser.add_argument("--share-decimals", type=int, default=SHARE_DECIMALS,
+                        help=f"shares in orders.csv to this many places (default {SHARE_DECIMALS})")
+
+
+def write_plan_orders(household, trades: pd.DataFrame, folder: str | Path, args) -> Path:
+    frame = orders(household, trades, OrderType(args.order_type), TimeInForce(args.time_in_force),
+                   args.share_decimals)
+    return write_orders(frame, Path(folder) / "orders.csv", args.share_decimals)
+
+
+def run(args) -> int:
+    folder = Path(args.plan)
+    if not (folder / "trades.csv").is_file():
+        raise models.InputError("trades.csv", f"missing from {folder}; run `planner plan` first")
+    household = models.load_household(args.household)
+    trades = pd.read_csv(folder / "trades.csv", dtype={"lot_id": str, "account_id": str, "symbol": str})
+    print(f"wrote {write_plan_orders(household, trades, folder, args)}")
+    return 0
