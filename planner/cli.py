@@ -142,15 +142,20 @@ def _plan(args) -> int:
 def _frontier(args) -> int:
     from .charts import frontier_chart
     from .frontier import frontier, parse_penalties
+    from .numbers import round_money_columns
+    from .report import people_table
     household = household_from_args(args)
     with progress("tracing the frontier"):
         table = frontier(household, parse_penalties(args.penalties))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "frontier.csv", index=False)
+    money = ("tax_cost", "trading_cost", "turnover", "gap")
+    round_money_columns(table, money).to_csv(out / "frontier.csv", index=False, float_format="%.10g")
     frontier_chart(table.dropna(subset=["tax_cost"]), out / "frontier.png",
                    title=f"Tax cost versus drift: {household.name}")
-    print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    shown = table.assign(seconds=[f"{x:.2f}" if x == x else "" for x in table["seconds"]]) \
+        if "seconds" in table else table
+    print(people_table(shown, money_columns=money, weight_columns=("drift_before", "drift_after")))
     print(f"\nwrote {out / 'frontier.csv'}, {out / 'frontier.png'}")
     return 0
 

@@ -13,10 +13,12 @@ a table too) with one row per strategy, the optimizer's named ``optimizer``:
 ``turnover``                dollars traded (sells plus buys)
 ``wash_sale_violations``    the evaluator's ``wash_sale`` violations (washed losses)
 ``band_violations``         classes ending outside their band (``band``, ``partial_rebalance``)
+``rules_broken``            every rule the evaluator finds broken, ``+``-joined (empty: none)
 ==========================  ====================================================================
 
-and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
-frontier. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
+``<strategy>_trades.csv``, each strategy's trade list (trades.csv's columns, money to the
+cent), and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
+frontier, a strategy that breaks a rule drawn as a red cross and labelled with the rules. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
 strategy's trade list, evaluation and run time.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ from ._models import models
 from .evaluate import evaluate
 
 COLUMNS = ["strategy", "tax_cost", "drift_before", "drift_after", "trades", "turnover",
-           "wash_sale_violations", "band_violations"]
+           "wash_sale_violations", "band_violations", "rules_broken"]
 OPTIMIZER = "optimizer"
 BAND_RULES = {models.Rule.BAND.value, models.Rule.PARTIAL_REBALANCE.value}
 
@@ -56,13 +58,14 @@ class StrategyResult:
         """The ``compare.csv`` row."""
         ev = self.evaluation
         if ev is None:
-            return {"strategy": self.strategy, **{c: np.nan for c in COLUMNS[1:]}}
+            return {"strategy": self.strategy, **{c: np.nan for c in COLUMNS[1:-1]}, "rules_broken": ""}
         turnover = float(ev.ledger.trade_amount.sum()) if len(self.trades) else 0.0
         return {"strategy": self.strategy, "tax_cost": ev.tax_cost,
                 "drift_before": ev.drift_before, "drift_after": ev.drift_after,
                 "trades": len(self.trades), "turnover": turnover,
                 "wash_sale_violations": self.count({models.Rule.WASH_SALE.value}),
-                "band_violations": self.count(BAND_RULES)}
+                "band_violations": self.count(BAND_RULES),
+                "rules_broken": "+".join(sorted({v["rule"] for v in ev.violations}))}
 
 
 def run_strategies(household, heuristics=None, optimizer: bool = True) -> list[StrategyResult]:
@@ -104,10 +107,12 @@ def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
     """One labelled point per distinct (drift, tax cost): strategies that land on the same
     spot share a label (``band_rebalance_hifo = taxmin_lots``) instead of overprinting."""
     points = frame.dropna(subset=["tax_cost"])
-    key = list(zip(points["drift_after"].round(6), points["tax_cost"].round(2)))
+    key = list(zip(points["drift_after"].round(6), points["tax_cost"].round(2),
+                   points["rules_broken"].fillna("")))
     return (points.assign(key=key).groupby("key", sort=False)
             .agg(strategy=("strategy", " = ".join), drift_after=("drift_after", "first"),
-                 tax_cost=("tax_cost", "first")).reset_index(drop=True))
+                 tax_cost=("tax_cost", "first"), rules_broken=("rules_broken", "first"))
+            .reset_index(drop=True))
 
 
 # ---- the command line ---------------------------------------------------------------------------
@@ -124,22 +129,37 @@ def run(args) -> int:
     from .charts import frontier_chart
     from .cli import household_from_args
     from .frontier import frontier, parse_penalties
+    from .numbers import round_money_columns
+    from .progress import progress
+    from .report import people_table
+    from .result import MONEY_COLUMNS, TRADE_COLUMNS
     household = household_from_args(args)
     penalties = parse_penalties(args.penalties)
-    results = run_strategies(household)
+    with progress("running the heuristics and the optimizer"):
+        results = run_strategies(household)
     frame = table(results)
-    curve = frontier(household, penalties)
+    with progress("tracing the frontier"):
+        curve = frontier(household, penalties)
     if "tax_cost" not in curve:
         curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
                               "tax_cost": pd.Series([], dtype=float)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "compare.csv", index=False, float_format="%.10g")
+    money = ("tax_cost", "turnover")
+    round_money_columns(frame, money).to_csv(out / "compare.csv", index=False, float_format="%.10g")
+    written = [out / "compare.csv", out / "compare.png"]
+    for r in results:
+        if r.trades is not None:
+            path = out / f"{r.strategy}_trades.csv"
+            columns = [c for c in TRADE_COLUMNS if c in r.trades]
+            path.write_text(round_money_columns(r.trades[columns], MONEY_COLUMNS)
+                            .to_csv(index=False, float_format="%.10g"))
+            written.append(path)
     frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
                    title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
-    print(frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    print(people_table(frame, money_columns=money, weight_columns=("drift_before", "drift_after")))
     for r in results:
         if r.error:
             print(f"\n{r.strategy}: no plan: {r.error}")
-    print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}")
+    print("\nwrote " + ", ".join(str(p) for p in written))
     return 0

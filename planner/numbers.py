@@ -57,9 +57,13 @@ def points(weight: float | None, decimals: int = 2) -> str:
 
 
 def round_money_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
-    """A copy with the money ``columns`` (those present) rounded to the cent, -0.0 made 0.0."""
+    """A copy for a CSV file: the money ``columns`` (those present) as text to the cent
+    (``37488.00``, ``-0.00`` made ``0.00``), empty where missing."""
     out = frame.copy()
     for c in columns:
-        if c in out and pd.api.types.is_float_dtype(out[c]):
-            out[c] = np.round(out[c].to_numpy(), MONEY_DECIMALS) + 0.0
+        if c in out and pd.api.types.is_numeric_dtype(out[c]):
+            values = np.round(out[c].to_numpy(dtype=float), MONEY_DECIMALS) + 0.0
+            text = np.char.mod(f"%.{MONEY_DECIMALS}f", values).astype(object)
+            text[np.isnan(values)] = ""
+            out[c] = text
     return out
