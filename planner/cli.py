@@ -4,6 +4,7 @@
     planner plan HOUSEHOLD --out DIR [--report] [--set key=value ...]
     planner report HOUSEHOLD --plan DIR
     planner orders HOUSEHOLD --plan DIR
+    planner import HOUSEHOLD EXPORT... [--mapping MAP.toml]
     planner frontier HOUSEHOLD --out DIR
     planner compare HOUSEHOLD --out DIR
     planner batch GRID.toml --out RESULTS
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import orders
+from . import importing, orders
 from ._models import models
 from .progress import progress
 from .report import evaluation_text
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_arguments(commands.add_parser("compare", help="heuristics versus the optimizer"))
     client_report.add_arguments(commands.add_parser("report", help="report.html for a client from a plan folder"))
     orders.add_arguments(commands.add_parser("orders", help="orders.csv for a trading desk from a plan folder"))
+    importing.add_arguments(commands.add_parser("import", help="build or update a household from custodian exports"))
     batch.add_arguments(commands.add_parser("batch", help="what-if grids, resumable"))
     return parser
 
@@ -189,7 +191,8 @@ def _report(args) -> int:
 
 
 COMMANDS = {"evaluate": _evaluate, "plan": _plan, "frontier": _frontier, "generate": _generate,
-            "compare": _compare, "batch": _batch, "report": _report, "orders": orders.run}
+            "compare": _compare, "batch": _batch, "report": _report, "orders": orders.run,
+            "import": importing.run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
