@@ -341,6 +341,13 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
     return items
 
 
+def _effect(cost: float) -> str:
+    """A tax cost in words: ``saves $9,544.77`` or ``costs $120.00`` (``costs nothing``)."""
+    if cost < -0.005:
+        return f"saves {dollars(-cost)}"
+    return f"costs {dollars(cost)}" if cost > 0.005 else "costs nothing"
+
+
 def summary_paragraph(summary: dict[str, Any], trades: pd.DataFrame, guide: GuideResult | None,
                       accounts: int) -> str:
     """What the plan does, in a client's words, with the numbers of summary.json."""
@@ -355,27 +362,24 @@ def summary_paragraph(summary: dict[str, Any], trades: pd.DataFrame, guide: Guid
         gains = trades["realized_gain"].fillna(0)
         losses = float(-gains[gains < 0].sum())
         realized = float(gains[gains > 0].sum())
-        what = (f"This plan makes {n} trades in {accounts} account{'s' if accounts != 1 else ''}: "
-                f"it sells {dollars(sold)} and buys {dollars(bought)} of securities")
-        bits = []
-        if losses > 0.005:
-            bits.append(f"harvests {dollars(losses)} of losses")
-        if realized > 0.005:
-            bits.append(f"realizes {dollars(realized)} of gains")
+        what = (f"This plan makes {n} trade{'s' if n != 1 else ''} in {accounts} "
+                f"account{'s' if accounts != 1 else ''}, selling {dollars(sold)} and buying "
+                f"{dollars(bought)} of securities")
+        bits = ([f"harvesting {dollars(losses)} of losses"] if losses > 0.005 else []) + \
+               ([f"realizing {dollars(realized)} of gains"] if realized > 0.005 else [])
         what += (", " + " and ".join(bits) if bits else "") + "."
     cost = summary["tax_cost"]
     tax_line = (f" Your {year} tax goes from {dollars(summary['year_without_trades']['tax'])} without the "
-                f"plan to {dollars(summary['year']['tax'])} with it; counting the losses carried to "
-                f"later years, the plan's tax cost is {dollars(cost)}"
-                + (" (a saving)" if cost < -0.005 else "") + ".")
+                f"plan to {dollars(summary['year']['tax'])} with it; counting losses carried to later "
+                f"years, the plan {_effect(cost)} in tax (tax cost {dollars(cost)}).")
     guide_line = ""
     if guide is not None:
         saved = guide.tax_cost - cost
-        guide_line = (f" Following the guide's rules step by step would cost {dollars(guide.tax_cost)} "
-                      f"and leave the drift at {percent(guide.drift_after)}; this plan "
-                      + (f"saves {dollars(saved)} in tax against it." if saved > 0.005 else
-                         f"costs {dollars(-saved)} more in tax than it, for an allocation closer to "
-                         "target." if saved < -0.005 else "costs the same in tax."))
+        guide_line = (f" Following the guide's rules step by step {_effect(guide.tax_cost)} in tax and "
+                      f"leaves the drift at {percent(guide.drift_after)}; this plan "
+                      + (f"saves {dollars(saved)} more." if saved > 0.005 else
+                         f"pays {dollars(-saved)} more in tax for an allocation closer to target."
+                         if saved < -0.005 else "does as well in tax."))
     drift_line = (f" Drift — how far the asset classes stand from their targets, the sum of the gaps — "
                   f"goes from {percent(drift['total_before'])} to {percent(drift['total_after'])}.")
     return what + tax_line + guide_line + drift_line

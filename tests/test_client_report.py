@@ -70,7 +70,8 @@ def test_the_report_renders_in_chromium_with_no_request_and_shows_each_lot_and_t
     acquired = dict(zip(household.lots.id, pd.to_datetime(household.lots.acquired).strftime("%Y-%m-%d")))
     for t in trades.itertuples():
         if t.action == "sell":
-            assert f"{t.lot_id} ({acquired[t.lot_id]})" in text
+            assert (f'<span class="lot">{t.lot_id}</span><br><span class="acquired">acquired '
+                    f'{acquired[t.lot_id]}</span>') in text
         assert f"{t.amount:,.2f}" in text
     # The checklist: six answers, each met / not met / not applicable.
     answers = re.findall(r'<span class="status [a-z-]+">([a-z ]+)</span>', text)
