@@ -68,14 +68,18 @@ def check_plan_matches(household, summary: dict[str, Any], trades: pd.DataFrame)
         raise models.InputError("summary.json", f"the plan is for {summary.get('as_of')}, the household "
                                 f"{h.name} trades on {h.as_of}: a plan of another household or day?",
                                 column="as_of")
-    known_accounts = set(h.accounts.id)
+    account = trades["account_id"].astype(str)
+    unknown = ~account.isin(set(h.accounts.id)).to_numpy()
+    if unknown.any():
+        k = int(np.flatnonzero(unknown)[0])
+        raise models.InputError("trades.csv", f"account '{account.iloc[k]}' is not an account of {h.name}",
+                                k + 2, "account_id")
     known_lots = set(h.lots.id) | set(trades.loc[trades["action"] == "buy", "lot_id"].dropna())
-    for row, r in enumerate(trades.itertuples(index=False), start=2):
-        if str(r.account_id) not in known_accounts:
-            raise models.InputError("trades.csv", f"account '{r.account_id}' is not an account of "
-                                    f"{h.name}", row, "account_id")
-        if r.action == "sell" and isinstance(r.lot_id, str) and r.lot_id not in known_lots:
-            raise models.InputError("trades.csv", f"lot '{r.lot_id}' is not a lot of {h.name}", row, "lot_id")
+    lot = trades["lot_id"]
+    unknown = ((trades["action"] == "sell") & lot.notna() & ~lot.isin(known_lots)).to_numpy()
+    if unknown.any():
+        k = int(np.flatnonzero(unknown)[0])
+        raise models.InputError("trades.csv", f"lot '{lot.iloc[k]}' is not a lot of {h.name}", k + 2, "lot_id")
 
 
 def household_as_planned(household, summary: dict[str, Any]):

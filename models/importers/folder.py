@@ -157,30 +157,31 @@ def import_lots(folder: str | Path, imports: list[ImportedLots], mapping: Mappin
                          int(bad["row"]), "lot_id")
     old = _read(folder, "lots.csv", LOT_COLUMNS)
     covered = set(zip(new["account_id"], new["symbol"]))
-    in_scope = np.array([(a, s) in covered for a, s in zip(old["account_id"], old["symbol"])], dtype=bool)
-    before = old[in_scope].set_index("lot_id")
-    for r in new.itertuples(index=False):
-        if r.lot_id not in before.index:
-            changes.added.append(f"{r.lot_id}: {r.account_id} {r.symbol} {r.quantity:g} shares, "
-                                 f"basis {r.cost_basis:,.2f}, acquired {r.acquired}")
-            continue
-        b = before.loc[r.lot_id]
-        diffs = []
-        if abs(float(b["quantity"]) - r.quantity) > 1e-9 * max(1.0, r.quantity):
-            diffs.append(f"quantity {float(b['quantity']):g} -> {r.quantity:g}")
-        if abs(float(b["cost_basis"] or 0) - r.cost_basis) > 0.005:
-            diffs.append(f"basis {float(b['cost_basis'] or 0):,.2f} -> {r.cost_basis:,.2f}")
-        if str(b["acquired"]) != r.acquired:
-            diffs.append(f"acquired {b['acquired']} -> {r.acquired}")
-        if diffs:
-            changes.changed.append(f"{r.lot_id}: " + ", ".join(diffs))
-        else:
-            changes.unchanged += 1
-    kept_ids = set(new["lot_id"])
-    for lot_id, b in before.iterrows():
-        if lot_id not in kept_ids:
-            changes.removed.append(f"{lot_id}: {b['account_id']} {b['symbol']} {b['quantity']} shares, "
-                                   f"basis {b['cost_basis']}, acquired {b['acquired']}")
+    in_scope = pd.MultiIndex.from_arrays([old["account_id"], old["symbol"]]).isin(list(covered))
+    before = old[in_scope]
+    both = new.merge(before[["lot_id", "quantity", "cost_basis", "acquired"]].rename(
+        columns={"quantity": "q_old", "cost_basis": "b_old", "acquired": "a_old"}),
+        on="lot_id", how="left", indicator=True)
+    present = (both["_merge"] == "both").to_numpy()
+    # Lots new to the folder have no old figures: 0 stands in (``present`` masks them out).
+    q_old = pd.to_numeric(both["q_old"], errors="coerce").fillna(0.0).to_numpy()
+    b_old = pd.to_numeric(both["b_old"].replace("", "0"), errors="coerce").fillna(0.0).to_numpy()
+    dq = present & (np.abs(q_old - both["quantity"].to_numpy()) > 1e-9 * np.maximum(1.0, both["quantity"]))
+    db = present & (np.abs(b_old - both["cost_basis"].to_numpy()) > 0.005)
+    da = present & (both["a_old"].astype(str).to_numpy() != both["acquired"].to_numpy())
+    changes.added = [f"{r.lot_id}: {r.account_id} {r.symbol} {r.quantity:g} shares, basis "
+                     f"{r.cost_basis:,.2f}, acquired {r.acquired}"
+                     for r in both[~present].itertuples(index=False)]
+    for k in np.flatnonzero(dq | db | da):       # the lines a person reads, one per changed lot
+        r = both.iloc[k]
+        diffs = ([f"quantity {q_old[k]:g} -> {r['quantity']:g}"] if dq[k] else []) + \
+                ([f"basis {b_old[k]:,.2f} -> {r['cost_basis']:,.2f}"] if db[k] else []) + \
+                ([f"acquired {r['a_old']} -> {r['acquired']}"] if da[k] else [])
+        changes.changed.append(f"{r['lot_id']}: " + ", ".join(diffs))
+    changes.unchanged = int((present & ~(dq | db | da)).sum())
+    gone = before[~before["lot_id"].isin(set(new["lot_id"]))]
+    changes.removed = [f"{r.lot_id}: {r.account_id} {r.symbol} {r.quantity} shares, basis "
+                       f"{r.cost_basis}, acquired {r.acquired}" for r in gone.itertuples(index=False)]
     written = new[LOT_COLUMNS].copy()
     written["quantity"] = written["quantity"].map(lambda q: f"{q:.10g}")
     written["cost_basis"] = written["cost_basis"].map(lambda x: f"{x:.2f}")
