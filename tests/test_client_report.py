@@ -184,3 +184,25 @@ def test_orders_round_lots_to_the_precision_without_selling_more_than_a_lot_hold
     assert buy["quantity"] == 2.999 and buy["est_amount"] == round(2.999 * 137.15, 2)
     assert list(frame["limit_price"]) == [312.40, 137.15]
     assert list(frame["side"]) == ["sell", "buy"]     # sells first: they fund the buys
+
+
+def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(planned):
+    """Schedule mode's lines (SPEC §2b) and priced washes appear when summary.json carries them."""
+    from planner.client_report import check_plan_matches, render
+    out, summary, trades = planned
+    household = load_household(EXAMPLES / "scenario_a")
+    check_plan_matches(household, summary, trades)
+    summary = json.loads(json.dumps(summary))
+    for year, agi in (("year", 212345.67), ("year_without_trades", 230000.0)):
+        summary[year].update(agi=agi, taxable_income=agi - 16100, federal_income_tax=40000.0,
+                             niit=456.78, state_tax=1234.5)
+    summary["washes"] = [{"sale_lot_id": "A-TAX-VTI-250915", "date": "2026-12-01", "replacement": "B9",
+                          "shares": 12.5, "disallowed": 321.09, "permanent": False}]
+    html = render(household, summary, trades, None)
+    agi_row = re.search(r'id="year-agi">.*?</tr>', html, re.S)[0]
+    assert "Adjusted gross income" in agi_row and "230,000.00" in agi_row and "212,345.67" in agi_row
+    assert "-17,654.33" in agi_row
+    for key in ("taxable_income", "federal_income_tax", "niit", "state_tax"):
+        assert f'id="year-{key}"' in html
+    washes = html.split("Washes the plan takes")[1].split("</table>")[0]
+    assert "A-TAX-VTI-250915" in washes and "321.09" in washes and "12.500" in washes
