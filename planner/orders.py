@@ -12,8 +12,8 @@ way. Columns (money to the cent, shares to :data:`planner.numbers.SHARE_DECIMALS
 ``account_type``   ``taxable``, ``traditional``, ``roth`` or ``hsa``
 ``symbol``         the security
 ``side``           ``sell`` or ``buy``
-``quantity``       shares, the sum of the order's lot quantities below (whole numbers when the
-                   plan was made with ``whole_shares``)
+``quantity``       shares, the sum of the order's lot quantities below (whole numbers, written
+                   without decimals, when the plan was made with ``whole_shares``)
 ``order_type``     ``market`` (default) or ``limit``
 ``limit_price``    the plan's price, to the cent, for a ``limit`` order; empty for ``market``
 ``time_in_force``  ``day`` (default) or ``gtc``
@@ -128,9 +128,8 @@ def format_shares(q: float, decimals: int) -> str:
 def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SHARE_DECIMALS) -> Path:
     """Write ``orders.csv`` whole or not at all; shares printed to ``share_decimals`` places."""
     path = Path(path)
-    text = frame.to_csv(index=False, float_format=f"%.{max(share_decimals, 2)}f")
-    # Money columns to exactly two places (to_csv's float_format is one format for all).
-    if len(frame):
+    text = frame.to_csv(index=False)
+    if len(frame):      # shares to the precision, money to exactly two places
         shown = frame.copy()
         shown["quantity"] = shown["quantity"].map(lambda q: format_shares(q, share_decimals))
         for c in ("est_amount", "limit_price"):
@@ -163,9 +162,11 @@ def add_order_arguments(parser) -> None:
 
 
 def write_plan_orders(household, trades: pd.DataFrame, folder: str | Path, args) -> Path:
-    frame = orders(household, trades, OrderType(args.order_type), TimeInForce(args.time_in_force),
-                   args.share_decimals)
-    return write_orders(frame, Path(folder) / "orders.csv", args.share_decimals)
+    """orders.csv beside the plan; whole shares (``535``, no decimals) when the plan was made
+    with ``whole_shares``."""
+    decimals = 0 if household.settings.whole_shares else args.share_decimals
+    frame = orders(household, trades, OrderType(args.order_type), TimeInForce(args.time_in_force), decimals)
+    return write_orders(frame, Path(folder) / "orders.csv", decimals)
 
 
 def run(args) -> int:
@@ -173,6 +174,9 @@ def run(args) -> int:
     if not (folder / "trades.csv").is_file():
         raise models.InputError("trades.csv", f"missing from {folder}; run `planner plan` first")
     household = models.load_household(args.household)
+    if (folder / "summary.json").is_file():      # the settings the plan was made with
+        from .client_report import household_as_planned, read_plan
+        household = household_as_planned(household, read_plan(folder)[0])
     trades = pd.read_csv(folder / "trades.csv", dtype={"lot_id": str, "account_id": str, "symbol": str})
     print(f"wrote {write_plan_orders(household, trades, folder, args)}")
     return 0

@@ -206,3 +206,14 @@ def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(pl
         assert f'id="year-{key}"' in html
     washes = html.split("Washes the plan takes")[1].split("</table>")[0]
     assert "A-TAX-VTI-250915" in washes and "321.09" in washes and "12.500" in washes
+
+
+def test_orders_are_whole_shares_when_the_plan_is(tmp_path, capsys):
+    assert main(["plan", str(EXAMPLES / "scenario_a"), "--out", str(tmp_path), "--set",
+                 "whole_shares=true"]) == 0
+    trades = pd.read_csv(tmp_path / "trades.csv", dtype={"lot_id": str})
+    frame = pd.read_csv(tmp_path / "orders.csv", dtype={"lots": str}, keep_default_na=False)
+    _orders_add_up(trades, frame)
+    assert (frame["quantity"] == frame["quantity"].round()).all()
+    written = pd.read_csv(tmp_path / "orders.csv", dtype=str)["quantity"]
+    assert written.str.fullmatch(r"\d+").all()            # 535, not 535.000
