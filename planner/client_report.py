@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from .numbers import dollars, money, percent, points, shares
 TEMPLATE = "report.html.j2"
 
 
-class Status:
-    """A checklist answer."""
+class Status(StrEnum):
+    """A checklist answer: the plan does what the guide's question asks, does not, or the
+    question does not arise for this household."""
     MET = "met"
     NOT_MET = "not met"
     NOT_APPLICABLE = "not applicable"
@@ -39,7 +41,7 @@ class Status:
 class ChecklistItem:
     number: int
     question: str        # the guide's words
-    status: str          # Status.*
+    status: Status
     figure: str          # the number behind the answer
     detail: str          # what it means for this plan
 
@@ -292,12 +294,20 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
     cash_after = np.array([summary.get("cash_after", {}).get(a, 0.0) for a in h.accounts.id])
     idle = idle_cash(h, cash_after)
     tolerance = cash_first_tolerance(h)
+    reasons = trades["reason"].to_numpy() if len(trades) else np.array([], object)
+    rebalance_sales = float(amount[taxable & sell & (reasons == models.Reason.REBALANCE.value)].sum())
+    invested = max(0.0, investable - idle)
     if investable <= tolerance:
         status, detail = Status.NOT_APPLICABLE, "no investable cash or deposits"
     elif idle <= tolerance:
-        status, detail = Status.MET, f"{dollars(investable - idle)} of it is invested by the plan"
+        status, detail = Status.MET, f"the plan invests {dollars(invested)} of it"
+    elif rebalance_sales <= 0.005:
+        status = Status.MET
+        detail = (f"no taxable sale to rebalance; {dollars(idle)} stays in cash"
+                  + (f", {dollars(invested)} is invested" if invested > 0.005 else ""))
     else:
-        status, detail = Status.NOT_MET, f"{dollars(idle)} stays idle"
+        status = Status.NOT_MET
+        detail = f"{dollars(rebalance_sales)} of taxable sales rebalance while {dollars(idle)} stays idle"
     items.append(ChecklistItem(3, "Can new cash flows or dividends be used to rebalance instead of "
                                   "selling? (Yes → use them)", status,
                                f"{dollars(investable)} of cash above reserves and deposits", detail))
@@ -450,7 +460,7 @@ def report_context(household, summary: dict[str, Any], trades: pd.DataFrame,
         "guide": guide, "allocation": rows, "chart": Markup(allocation_svg(rows)),
         "total_value": h.total_value, "accounts": accounts, "year": year_rows(summary),
         "washes": wash_tables(summary), "checklist": checklist(h, summary, trades),
-        "assumptions": assumptions(summary), "Status": Status,
+        "assumptions": assumptions(summary),
     }
 
 

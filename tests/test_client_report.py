@@ -217,3 +217,47 @@ def test_orders_are_whole_shares_when_the_plan_is(tmp_path, capsys):
     assert (frame["quantity"] == frame["quantity"].round()).all()
     written = pd.read_csv(tmp_path / "orders.csv", dtype=str)["quantity"]
     assert written.str.fullmatch(r"\d+").all()            # 535, not 535.000
+
+
+# ---- the guide's checklist, answered from the data ----------------------------------------------
+
+@pytest.mark.parametrize("example, answers", [
+    # A: $65,000 of gains realized this year, losses harvested against them, cash invested.
+    ("scenario_a", ["met", "met", "met", "met", "met", "met"]),
+    # B: nothing realized yet (2: n/a), a $40,000 deposit invested (3), no loss harvested (5: n/a).
+    ("scenario_b", ["met", "not applicable", "met", "met", "not applicable", "met"]),
+])
+def test_the_checklist_answers_each_question_for_the_optimizer_plan(example, answers):
+    from planner.client_report import checklist
+    from planner.optimizer import plan
+    h = load_household(EXAMPLES / example)
+    result = plan(h)
+    items = checklist(h, json.loads(json.dumps(result.summary(), default=str)), result.trades)
+    assert [i.number for i in items] == [1, 2, 3, 4, 5, 6]
+    assert [i.status.value for i in items] == answers
+    assert all(re.search(r"\d", i.figure) for i in items)        # the number behind every answer
+
+
+def test_the_checklist_says_not_met_for_a_taxable_winner_sold_to_rebalance():
+    """Scenario A, selling the 2018 VTI lot (380 shares at 312.40, basis 52,630: a long-term gain
+    of 66,082) and nothing else: taxable gains with the IRA idle (1), no harvest against this
+    year's 65,000 of gains while loss lots wait (2), a rebalance sale with 4,030 of cash idle
+    (3), and a trade that costs more than doing nothing (6). No short-term gain (4: met), no
+    harvest (5: n/a)."""
+    from dataclasses import asdict
+
+    from planner.client_report import checklist
+    from planner.evaluate import evaluate
+    h = load_household(EXAMPLES / "scenario_a")
+    trades = pd.DataFrame({"account_id": ["TAX"], "symbol": ["VTI"], "action": ["sell"],
+                           "quantity": [380.0], "price": [312.4], "lot_id": ["A-TAX-VTI-180312"],
+                           "amount": [118712.0], "realized_gain": [66082.0], "term": ["long"],
+                           "reason": ["rebalance"]})
+    ev = evaluate(h, trades).to_dict(include_lots=False)
+    summary = {**ev, "tax_profile": {k: getattr(v, "value", v) for k, v in asdict(h.tax).items()},
+               "objective_parts": {"trading_cost": ev["trading_cost"]}, "turnover": 118712.0}
+    items = checklist(h, summary, trades)
+    assert [i.status.value for i in items] == ["not met", "not met", "not met", "met",
+                                               "not applicable", "not met"]
+    assert items[0].figure == "$0.00 traded in tax-advantaged accounts, $118,712.00 in taxable ones"
+    assert items[1].figure.startswith("$65,000.00")
