@@ -18,14 +18,13 @@ a table too) with one row per strategy, the optimizer's named ``optimizer``:
 
 ``<strategy>_trades.csv``, each strategy's trade list (trades.csv's columns, money to the
 cent), and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
-frontier, a strategy that breaks a rule drawn as a red cross and labelled with the rules. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
-strategy's trade list, evaluation and run time.
+frontier, a strategy that breaks a rule drawn as a red cross labelled with the rules. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
+strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,53 +112,3 @@ def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
             .agg(strategy=("strategy", " = ".join), drift_after=("drift_after", "first"),
                  tax_cost=("tax_cost", "first"), rules_broken=("rules_broken", "first"))
             .reset_index(drop=True))
-
-
-# ---- the command line ---------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    from .cli import add_settings_arguments
-    parser.add_argument("household", help="household folder (SPEC §1)")
-    parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
-    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
-    add_settings_arguments(parser)
-
-
-def run(args) -> int:
-    from .charts import frontier_chart
-    from .cli import household_from_args
-    from .frontier import frontier, parse_penalties
-    from .numbers import round_money_columns
-    from .progress import progress
-    from .report import people_table
-    from .result import MONEY_COLUMNS, TRADE_COLUMNS
-    household = household_from_args(args)
-    penalties = parse_penalties(args.penalties)
-    with progress("running the heuristics and the optimizer"):
-        results = run_strategies(household)
-    frame = table(results)
-    with progress("tracing the frontier"):
-        curve = frontier(household, penalties)
-    if "tax_cost" not in curve:
-        curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
-                              "tax_cost": pd.Series([], dtype=float)})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    money = ("tax_cost", "turnover")
-    round_money_columns(frame, money).to_csv(out / "compare.csv", index=False, float_format="%.10g")
-    written = [out / "compare.csv", out / "compare.png"]
-    for r in results:
-        if r.trades is not None:
-            path = out / f"{r.strategy}_trades.csv"
-            columns = [c for c in TRADE_COLUMNS if c in r.trades]
-            path.write_text(round_money_columns(r.trades[columns], MONEY_COLUMNS)
-                            .to_csv(index=False, float_format="%.10g"))
-            written.append(path)
-    frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
-                   title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
-    print(people_table(frame, money_columns=money, weight_columns=("drift_before", "drift_after")))
-    for r in results:
-        if r.error:
-            print(f"\n{r.strategy}: no plan: {r.error}")
-    print("\nwrote " + ", ".join(str(p) for p in written))
-    return 0

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ._models import models
+from .io import atomic_write
 from .numbers import SHARE_DECIMALS
 
 ORDER_COLUMNS = ["order_id", "date", "account_id", "account_type", "symbol", "side", "quantity",
@@ -137,46 +138,5 @@ def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SH
         shown["est_price"] = shown["est_price"].map(lambda x: f"{x:.4f}".rstrip("0").rstrip(".")
                                                     if x != round(x, 2) else f"{x:.2f}")
         text = shown.to_csv(index=False)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
-
-# ---- the command line -----------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    """``planner orders HOUSEHOLD --plan DIR [--order-type market|limit] [--time-in-force day|gtc]``"""
-    parser.add_argument("household", help="household folder (SPEC §1)")
-    parser.add_argument("--plan", required=True, help="plan folder holding trades.csv")
-    add_order_arguments(parser)
-
-
-def add_order_arguments(parser) -> None:
-    parser.add_argument("--order-type", choices=[o.value for o in OrderType], default=OrderType.MARKET.value,
-                        help="orders.csv order type (default market)")
-    parser.add_argument("--time-in-force", choices=[t.value for t in TimeInForce],
-                        default=TimeInForce.DAY.value, help="orders.csv time in force (default day)")
-    parser.add_argument("--share-decimals", type=int, default=SHARE_DECIMALS,
-                        help=f"shares in orders.csv to this many places (default {SHARE_DECIMALS})")
-
-
-def write_plan_orders(household, trades: pd.DataFrame, folder: str | Path, args) -> Path:
-    """orders.csv beside the plan; whole shares (``535``, no decimals) when the plan was made
-    with ``whole_shares``."""
-    decimals = 0 if household.settings.whole_shares else args.share_decimals
-    frame = orders(household, trades, OrderType(args.order_type), TimeInForce(args.time_in_force), decimals)
-    return write_orders(frame, Path(folder) / "orders.csv", decimals)
-
-
-def run(args) -> int:
-    folder = Path(args.plan)
-    if not (folder / "trades.csv").is_file():
-        raise models.InputError("trades.csv", f"missing from {folder}; run `planner plan` first")
-    household = models.load_household(args.household)
-    if (folder / "summary.json").is_file():      # the settings the plan was made with
-        from .client_report import household_as_planned, read_plan
-        household = household_as_planned(household, read_plan(folder)[0])
-    trades = pd.read_csv(folder / "trades.csv", dtype={"lot_id": str, "account_id": str, "symbol": str})
-    print(f"wrote {write_plan_orders(household, trades, folder, args)}")
-    return 0

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ._models import models
+from .io import atomic_write
 from .numbers import dollars, money, percent, points, shares
 
 TEMPLATE = "report.html.j2"
@@ -477,25 +478,5 @@ def write_report(household, plan_folder: str | Path, out: str | Path | None = No
     guide = run_guide(h) if compare_with_guide else None
     html = render(h, summary, trades, guide)
     path = Path(out) if out is not None else Path(plan_folder) / "report.html"
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda f: f.write(html.encode("utf-8")))
 
-
-# ---- the command line -----------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    """``planner report HOUSEHOLD --plan DIR [--out FILE] [--no-guide]``"""
-    parser.add_argument("household", help="household folder (SPEC §1)")
-    parser.add_argument("--plan", required=True, help="plan folder written by `planner plan --out DIR`")
-    parser.add_argument("--out", help="report file (default: DIR/report.html)")
-    parser.add_argument("--no-guide", action="store_true",
-                        help="leave out the comparison with the guide's rules (it runs a heuristic)")
-
-
-def run(args) -> int:
-    household = models.load_household(args.household)
-    path = write_report(household, args.plan, args.out, compare_with_guide=not args.no_guide)
-    print(f"wrote {path}")
-    return 0

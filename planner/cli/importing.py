@@ -1,4 +1,5 @@
-"""``planner import HOUSEHOLD FILE... [--mapping MAP.toml]``: custodian exports into a folder.
+"""``planner import HOUSEHOLD FILE... [--mapping MAP.toml]``: custodian exports into a folder
+(:mod:`models.importers`).
 
 A file whose first row is Schwab's "Lot Details" title is read as such; any other needs a
 column-mapping file (``--mapping``, documented in docs/household.md). The command prints the
@@ -11,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from ._models import models
+from .._models import models
 
 
 def add_arguments(parser) -> None:

@@ -188,7 +188,7 @@ def test_orders_round_lots_to_the_precision_without_selling_more_than_a_lot_hold
 
 def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(planned):
     """Schedule mode's lines (SPEC §2b) and priced washes appear when summary.json carries them."""
-    from planner.client_report import check_plan_matches, render
+    from planner.html_report import check_plan_matches, render
     out, summary, trades = planned
     household = load_household(EXAMPLES / "scenario_a")
     check_plan_matches(household, summary, trades)
@@ -228,7 +228,7 @@ def test_orders_are_whole_shares_when_the_plan_is(tmp_path, capsys):
     ("scenario_b", ["met", "not applicable", "met", "met", "not applicable", "met"]),
 ])
 def test_the_checklist_answers_each_question_for_the_optimizer_plan(example, answers):
-    from planner.client_report import checklist
+    from planner.html_report import checklist
     from planner.optimizer import plan
     h = load_household(EXAMPLES / example)
     result = plan(h)
@@ -246,7 +246,7 @@ def test_the_checklist_says_not_met_for_a_taxable_winner_sold_to_rebalance():
     harvest (5: n/a)."""
     from dataclasses import asdict
 
-    from planner.client_report import checklist
+    from planner.html_report import checklist
     from planner.evaluate import evaluate
     h = load_household(EXAMPLES / "scenario_a")
     trades = pd.DataFrame({"account_id": ["TAX"], "symbol": ["VTI"], "action": ["sell"],

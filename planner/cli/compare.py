@@ -1,0 +1,57 @@
+"""``planner compare HOUSEHOLD --out DIR``: heuristics versus the optimizer (:mod:`planner.compare`):
+compare.csv, compare.png and each strategy's ``<strategy>_trades.csv``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from .options import add_settings_arguments, household_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("household", help="household folder (SPEC §1)")
+    parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
+    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
+    add_settings_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..charts import frontier_chart
+    from ..compare import chart_points, run_strategies, table
+    from ..frontier import frontier, parse_penalties
+    from ..numbers import round_money_columns
+    from ..progress import progress
+    from ..report import people_table
+    from ..result import MONEY_COLUMNS, TRADE_COLUMNS
+    household = household_from_args(args)
+    penalties = parse_penalties(args.penalties)
+    with progress("running the heuristics and the optimizer"):
+        results = run_strategies(household)
+    frame = table(results)
+    with progress("tracing the frontier"):
+        curve = frontier(household, penalties)
+    if "tax_cost" not in curve:
+        curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
+                              "tax_cost": pd.Series([], dtype=float)})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    money = ("tax_cost", "turnover")
+    round_money_columns(frame, money).to_csv(out / "compare.csv", index=False, float_format="%.10g")
+    written = [out / "compare.csv", out / "compare.png"]
+    for r in results:          # each strategy's trade list, to read or to evaluate again
+        if r.trades is not None:
+            path = out / f"{r.strategy}_trades.csv"
+            columns = [c for c in TRADE_COLUMNS if c in r.trades]
+            path.write_text(round_money_columns(r.trades[columns], MONEY_COLUMNS)
+                            .to_csv(index=False, float_format="%.10g"))
+            written.append(path)
+    frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
+                   title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
+    print(people_table(frame, money_columns=money, weight_columns=("drift_before", "drift_after")))
+    for r in results:
+        if r.error:
+            print(f"\n{r.strategy}: no plan: {r.error}")
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,36 @@
+"""``planner frontier HOUSEHOLD --out DIR``: tax cost versus drift over the drift penalty."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .options import add_settings_arguments, household_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("household")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--penalties", help="comma-separated drift penalties, bp per pp")
+    add_settings_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..charts import frontier_chart
+    from ..frontier import frontier, parse_penalties
+    from ..numbers import round_money_columns
+    from ..progress import progress
+    from ..report import people_table
+    household = household_from_args(args)
+    with progress("tracing the frontier"):
+        table = frontier(household, parse_penalties(args.penalties))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    money = ("tax_cost", "trading_cost", "turnover", "gap")
+    round_money_columns(table, money).to_csv(out / "frontier.csv", index=False, float_format="%.10g")
+    frontier_chart(table.dropna(subset=["tax_cost"]), out / "frontier.png",
+                   title=f"Tax cost versus drift: {household.name}")
+    shown = table.assign(seconds=[f"{x:.2f}" if x == x else "" for x in table["seconds"]]) \
+        if "seconds" in table else table
+    print(people_table(shown, money_columns=money, weight_columns=("drift_before", "drift_after")))
+    print(f"\nwrote {out / 'frontier.csv'}, {out / 'frontier.png'}")
+    return 0
