@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._models import models
+from models.enums import Reason, Rule
+from models.errors import InputError
+from models.household import CASH_CLASS
+from models.loading import coerce_setting
+from models.settings import PlanSettings
+
 from .io import atomic_write
 from .numbers import dollars, money, percent, points, shares
 
@@ -54,12 +59,12 @@ def read_plan(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     folder = Path(folder)
     for name in ("summary.json", "trades.csv"):
         if not (folder / name).is_file():
-            raise models.InputError(name, f"missing from {folder}; run `planner plan HOUSEHOLD "
+            raise InputError(name, f"missing from {folder}; run `planner plan HOUSEHOLD "
                                           f"--out {folder}` first")
     try:
         summary = json.loads((folder / "summary.json").read_text())
     except json.JSONDecodeError as error:
-        raise models.InputError("summary.json", f"not valid JSON: {error}") from None
+        raise InputError("summary.json", f"not valid JSON: {error}") from None
     trades = pd.read_csv(folder / "trades.csv", dtype={"lot_id": str, "account_id": str, "symbol": str})
     return summary, trades
 
@@ -68,32 +73,32 @@ def check_plan_matches(household, summary: dict[str, Any], trades: pd.DataFrame)
     """The plan folder must be a plan of this household: same trade date, known accounts and lots."""
     h = household
     if summary.get("as_of") != str(h.as_of):
-        raise models.InputError("summary.json", f"the plan is for {summary.get('as_of')}, the household "
+        raise InputError("summary.json", f"the plan is for {summary.get('as_of')}, the household "
                                 f"{h.name} trades on {h.as_of}: a plan of another household or day?",
                                 column="as_of")
     account = trades["account_id"].astype(str)
     unknown = ~account.isin(set(h.accounts.id)).to_numpy()
     if unknown.any():
         k = int(np.flatnonzero(unknown)[0])
-        raise models.InputError("trades.csv", f"account '{account.iloc[k]}' is not an account of {h.name}",
+        raise InputError("trades.csv", f"account '{account.iloc[k]}' is not an account of {h.name}",
                                 k + 2, "account_id")
     known_lots = set(h.lots.id) | set(trades.loc[trades["action"] == "buy", "lot_id"].dropna())
     lot = trades["lot_id"]
     unknown = ((trades["action"] == "sell") & lot.notna() & ~lot.isin(known_lots)).to_numpy()
     if unknown.any():
         k = int(np.flatnonzero(unknown)[0])
-        raise models.InputError("trades.csv", f"lot '{lot.iloc[k]}' is not a lot of {h.name}", k + 2, "lot_id")
+        raise InputError("trades.csv", f"lot '{lot.iloc[k]}' is not a lot of {h.name}", k + 2, "lot_id")
 
 
 def household_as_planned(household, summary: dict[str, Any]):
     """The household with the settings the plan was made with (``--set`` overrides included)."""
     changes = {}
-    known = set(models.PlanSettings.field_names())
+    known = set(PlanSettings.field_names())
     for key, value in summary.get("settings", {}).items():
         if key in known and value is not None:
             def fail(message, key=key):
-                raise models.InputError("summary.json", message, column=f"settings.{key}")
-            changes[key] = models.loading.coerce_setting(key, value, fail)
+                raise InputError("summary.json", message, column=f"settings.{key}")
+            changes[key] = coerce_setting(key, value, fail)
     return household.with_settings(**changes) if changes else household
 
 
@@ -127,11 +132,11 @@ def allocation_rows(household, summary: dict[str, Any]) -> list[dict[str, Any]]:
     total = h.total_value
     rows = [{"name": c, "before": drift["before"][c], "after": drift["after"][c],
              "target": drift["target"].get(c), "band": drift["band"].get(c)} for c in drift["before"]]
-    if models.CASH_CLASS not in drift["before"]:
+    if CASH_CLASS not in drift["before"]:
         # Cash not in the targets: shown anyway (SPEC §3 "every table of the allocation shows it").
         cash_before = float(h.accounts.cash.sum() + h.account_flows.sum())
         cash_after = float(sum(summary.get("cash_after", {}).values()))
-        rows.append({"name": models.CASH_CLASS, "before": cash_before / total,
+        rows.append({"name": CASH_CLASS, "before": cash_before / total,
                      "after": cash_after / total, "target": None, "band": None})
     for r in rows:
         r["value_before"], r["value_after"] = r["before"] * total, r["after"] * total
@@ -245,7 +250,9 @@ def wash_tables(summary: dict[str, Any]) -> dict[str, Any]:
 
 def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[ChecklistItem]:
     """The guide's "Example checklist before making trades", each item answered from the data."""
-    from .evaluate import cash_first_tolerance, evaluate, idle_cash
+    from models.rulebook import cash_first_tolerance, idle_cash
+
+    from .evaluate import evaluate
     h = household
     types = dict(zip(h.accounts.id, h.accounts.type))
     taxable = trades["account_id"].astype(str).map(types).eq("taxable").to_numpy() if len(trades) else np.array([], bool)
@@ -296,7 +303,7 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
     idle = idle_cash(h, cash_after)
     tolerance = cash_first_tolerance(h)
     reasons = trades["reason"].to_numpy() if len(trades) else np.array([], object)
-    rebalance_sales = float(amount[taxable & sell & (reasons == models.Reason.REBALANCE.value)].sum())
+    rebalance_sales = float(amount[taxable & sell & (reasons == Reason.REBALANCE.value)].sum())
     invested = max(0.0, investable - idle)
     if investable <= tolerance:
         status, detail = Status.NOT_APPLICABLE, "no investable cash or deposits"
@@ -324,7 +331,7 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
                                status, f"{dollars(st_gains)} of short-term gains", detail))
 
     # 5. Replacements without wash-sale risk
-    washes = sum(v["rule"] == models.Rule.WASH_SALE.value for v in summary.get("violations", []))
+    washes = sum(v["rule"] == Rule.WASH_SALE.value for v in summary.get("violations", []))
     if harvested <= 0.005:
         status, detail = Status.NOT_APPLICABLE, "no loss harvested"
     elif washes == 0:

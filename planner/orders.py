@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._models import models
+from models.enums import Action
+
 from .io import atomic_write
 from .numbers import SHARE_DECIMALS
 
@@ -72,7 +73,7 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
     date = (t["date"].astype(str) if "date" in t else pd.Series(str(h.as_of), index=t.index))
     date = date.where(date.str.len() > 0, str(h.as_of))
     lot_id = t["lot_id"].fillna("").astype(str) if "lot_id" in t else pd.Series("", index=t.index)
-    sell = t["action"].to_numpy() == models.Action.SELL.value
+    sell = t["action"].to_numpy() == Action.SELL.value
     raw = t["quantity"].to_numpy(dtype=float)
     scale = 10.0 ** share_decimals
     # Buys round down (never spend more cash than the plan); sells to the nearest place.

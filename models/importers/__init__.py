@@ -8,6 +8,7 @@ Details" CSV, and any other lot export through a column-mapping file (TOML).
 from .folder import ImportChanges, import_lots
 from .reader import (AccountSpec, ImportedLots, Mapping, is_schwab_lot_details, read_mapped,
                      read_schwab_lot_details)
+from .values import Where, account_type
 
-__all__ = ["AccountSpec", "ImportChanges", "ImportedLots", "Mapping", "import_lots",
-           "is_schwab_lot_details", "read_mapped", "read_schwab_lot_details"]
+__all__ = ["AccountSpec", "ImportChanges", "ImportedLots", "Mapping", "Where", "account_type",
+           "import_lots", "is_schwab_lot_details", "read_mapped", "read_schwab_lot_details"]

@@ -18,13 +18,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from models.trades import PLAN_TRADE_COLUMNS
+
     from ..charts import frontier_chart
     from ..compare import chart_points, run_strategies, table
     from ..frontier import frontier, parse_penalties
     from ..numbers import round_money_columns
     from ..progress import progress
     from ..report import people_table
-    from ..result import MONEY_COLUMNS, TRADE_COLUMNS
+    from ..result import MONEY_COLUMNS
     household = household_from_args(args)
     penalties = parse_penalties(args.penalties)
     with progress("running the heuristics and the optimizer"):
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     for r in results:          # each strategy's trade list, to read or to evaluate again
         if r.trades is not None:
             path = out / f"{r.strategy}_trades.csv"
-            columns = [c for c in TRADE_COLUMNS if c in r.trades]
+            columns = [c for c in PLAN_TRADE_COLUMNS if c in r.trades]
             path.write_text(round_money_columns(r.trades[columns], MONEY_COLUMNS)
                             .to_csv(index=False, float_format="%.10g"))
             written.append(path)

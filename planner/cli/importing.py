@@ -12,7 +12,9 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from .._models import models
+from models.errors import InputError
+from models.importers import (AccountSpec, Mapping, Where, account_type, import_lots,
+                              is_schwab_lot_details, read_mapped, read_schwab_lot_details)
 
 
 def add_arguments(parser) -> None:
@@ -34,22 +36,20 @@ def _pairs(items: list[str], option: str) -> list[tuple[str, str]]:
     out = []
     for item in items:
         if "=" not in item:
-            raise models.InputError(option, f"expected KEY=VALUE, got '{item}'")
+            raise InputError(option, f"expected KEY=VALUE, got '{item}'")
         key, value = item.rsplit("=", 1)
         out.append((key.strip(), value.strip()))
     return out
 
 
-def mapping_from_args(args) -> "models.importers.Mapping":
-    imp = models.importers
-    mapping = imp.Mapping.read(args.mapping) if args.mapping else imp.Mapping()
+def mapping_from_args(args) -> Mapping:
+    mapping = Mapping.read(args.mapping) if args.mapping else Mapping()
     accounts = dict(mapping.accounts)
     for label, value in _pairs(args.account, "--account"):
         account_id, _, kind = value.partition(":")
-        where = imp.values.Where("--account", None, label)
-        accounts[label] = imp.AccountSpec(account_id or None,
-                                          imp.values.account_type(kind, where) if kind else None,
-                                          accounts.get(label, imp.AccountSpec()).cash)
+        where = Where("--account", None, label)
+        accounts[label] = AccountSpec(account_id or None, account_type(kind, where) if kind else None,
+                                      accounts.get(label, AccountSpec()).cash)
     securities = {k: dict(v) for k, v in mapping.securities.items()}
     for symbol, klass in _pairs(args.asset_class, "--asset-class"):
         securities.setdefault(symbol.upper(), {})["asset_class"] = klass
@@ -57,27 +57,26 @@ def mapping_from_args(args) -> "models.importers.Mapping":
 
 
 def run(args) -> int:
-    imp = models.importers
     mapping = mapping_from_args(args)
     imports = []
     for name in args.exports:
         path = Path(name)
         if not path.is_file():
-            raise models.InputError(name, "export file not found")
-        if imp.is_schwab_lot_details(path):
-            imports.append(imp.read_schwab_lot_details(path))
+            raise InputError(name, "export file not found")
+        if is_schwab_lot_details(path):
+            imports.append(read_schwab_lot_details(path))
         elif args.mapping:
-            imports.append(imp.read_mapped(path, mapping))
+            imports.append(read_mapped(path, mapping))
         else:
-            raise models.InputError(path.name, "not a Schwab Lot Details export (its first row is not "
+            raise InputError(path.name, "not a Schwab Lot Details export (its first row is not "
                                                "'<SYMBOL> Lot Details for ...'): give --mapping MAP.toml", 1)
     as_of = None
     if args.as_of:
         try:
             as_of = date.fromisoformat(args.as_of)
         except ValueError:
-            raise models.InputError("--as-of", f"expected a date YYYY-MM-DD, got '{args.as_of}'") from None
-    changes = imp.import_lots(args.household, imports, mapping, as_of, dry_run=args.dry_run)
+            raise InputError("--as-of", f"expected a date YYYY-MM-DD, got '{args.as_of}'") from None
+    changes = import_lots(args.household, imports, mapping, as_of, dry_run=args.dry_run)
     print("\n".join(changes.lines()))
     disallowed = sum(i.disallowed for i in imports)
     if disallowed > 0.005:

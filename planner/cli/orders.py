@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._models import models
+from models.errors import InputError
+from models.loading import load_household
+
 from .options import add_order_arguments, write_plan_orders
 
 
@@ -21,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from ..html_report import household_as_planned, read_plan
     folder = Path(args.plan)
     if not (folder / "trades.csv").is_file():
-        raise models.InputError("trades.csv", f"missing from {folder}; run `planner plan` first")
-    household = models.load_household(args.household)
+        raise InputError("trades.csv", f"missing from {folder}; run `planner plan` first")
+    household = load_household(args.household)
     if (folder / "summary.json").is_file():      # the settings the plan was made with
         household = household_as_planned(household, read_plan(folder)[0])
     trades = pd.read_csv(folder / "trades.csv", dtype={"lot_id": str, "account_id": str, "symbol": str})

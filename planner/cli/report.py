@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._models import models
+from models.loading import load_household
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..html_report import write_report
     from ..progress import progress
-    household = models.load_household(args.household)
+    household = load_household(args.household)
     with progress("writing report.html"):
         path = write_report(household, args.plan, args.out, compare_with_guide=not args.no_guide)
     print(f"wrote {path}")
