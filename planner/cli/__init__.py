@@ -34,7 +34,8 @@ class Command(NamedTuple):
 
 COMMANDS = {
     "evaluate": Command("planner.cli.evaluate", "judge a trade list on a household (JSON)"),
-    "plan": Command("planner.cli.plan", "the optimal trade list: trades.csv, summary.json, orders.csv [, report.html]"),
+    "plan": Command("planner.cli.plan",
+                    "the optimal trade list: trades.csv, summary.json, orders.csv (+ report.html)"),
     "frontier": Command("planner.cli.frontier", "tax cost versus drift over the drift penalty"),
     "generate": Command("planner.cli.generate", "write a seeded synthetic household folder"),
     "compare": Command("planner.cli.compare", "heuristics versus the optimizer"),
