@@ -18,8 +18,8 @@ a table too) with one row per strategy, the optimizer's named ``optimizer``:
 
 ``<strategy>_trades.csv``, each strategy's trade list (trades.csv's columns, money to the
 cent), and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
-frontier, a strategy that breaks a rule drawn as a red cross labelled with the rules. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
-strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
+frontier, a strategy that breaks a rule drawn as a red cross labelled with the rules. From
+Python, :func:`compare` gives the same table and :func:`run_strategies` each strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
 """
 from __future__ import annotations
 

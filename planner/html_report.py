@@ -255,7 +255,8 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
     from .evaluate import evaluate
     h = household
     types = dict(zip(h.accounts.id, h.accounts.type))
-    taxable = trades["account_id"].astype(str).map(types).eq("taxable").to_numpy() if len(trades) else np.array([], bool)
+    taxable = (trades["account_id"].astype(str).map(types).eq("taxable").to_numpy() if len(trades)
+               else np.array([], bool))
     amount = trades["amount"].to_numpy(dtype=float) if len(trades) else np.array([])
     sell = (trades["action"] == "sell").to_numpy() if len(trades) else np.array([], bool)
     gain = trades["realized_gain"].fillna(0).to_numpy(dtype=float) if len(trades) else np.array([])
@@ -294,7 +295,8 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
         status, detail = Status.NOT_MET, f"{loss_lots} taxable lots stand at a loss and none is harvested"
     items.append(ChecklistItem(2, "Do you have realized gains this tax year to offset? "
                                   "(Yes → favor tax harvesting)", status,
-                               f"{dollars(so_far)} net gains realized so far this year, less carryover", detail))
+                               f"{dollars(so_far)} net gains realized so far this year, less carryover",
+                               detail))
 
     # 3. Cash flows first
     investable = float(np.maximum(0.0, h.accounts.cash - h.accounts.reserve).sum()
@@ -323,7 +325,8 @@ def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[
     # 4. Short-term gains
     st_gains = float(gain[taxable & sell & short & (gain > 0)].sum())
     rate = tp.get("short_term_rate")
-    status = Status.NOT_APPLICABLE if not sell.any() else (Status.MET if st_gains <= 0.005 else Status.NOT_MET)
+    status = (Status.NOT_APPLICABLE if not sell.any() else
+              Status.MET if st_gains <= 0.005 else Status.NOT_MET)
     detail = ("no sale" if not sell.any() else "no sale realizes a short-term gain" if st_gains <= 0.005
               else "short-term gains realized" + (f", taxed at {percent(rate, 1)}" if rate else "")
               + ": the optimizer found them cheaper than the drift they remove")

@@ -195,9 +195,9 @@ def import_lots(folder: str | Path, imports: list[ImportedLots], mapping: Mappin
         extra = mapping.securities.get(symbol, {})
         existing = securities["symbol"] == symbol
         if existing.any():
-            if symbol in prices and abs(float(securities.loc[existing, "price"].iloc[0]) - prices[symbol]) > 1e-9:
-                changes.prices_updated.append(f"{symbol} {float(securities.loc[existing, 'price'].iloc[0]):g} "
-                                              f"-> {prices[symbol]:g}")
+            old_price = float(securities.loc[existing, "price"].iloc[0])
+            if symbol in prices and abs(old_price - prices[symbol]) > 1e-9:
+                changes.prices_updated.append(f"{symbol} {old_price:g} -> {prices[symbol]:g}")
                 securities.loc[existing, "price"] = f"{prices[symbol]:.10g}"
             for key, value in extra.items():
                 if key not in securities:

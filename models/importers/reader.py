@@ -148,7 +148,8 @@ def read_schwab_lot_details(path: str | Path) -> ImportedLots:
     mapping = Mapping(columns=dict(SCHWAB_COLUMNS), header_row=header + 1, date_formats=("%m/%d/%Y",))
     as_of = day(title["date"], Where(path.name, 1, "title"), ("%m/%d/%Y",))
     out = _read_table(path, rows, mapping, symbol=title["symbol"].upper(), account=title["account"].strip())
-    total = next((k for k in range(header + 1, len(rows)) if rows[k] and rows[k][0].strip().lower() == "total"), None)
+    total = next((k for k in range(header + 1, len(rows))
+                  if rows[k] and rows[k][0].strip().lower() == "total"), None)
     if total is not None and len(rows[total]) > 1:
         # The Total row's shares must be the lots' sum: a cut-off download is caught here.
         shares = number(rows[total][names.index("Quantity")], Where(path.name, total + 1, "Quantity"),
@@ -237,7 +238,8 @@ def _read_table(path: Path, rows: list[list[str]], mapping: Mapping, symbol: str
         if quantity <= 0:
             at("quantity").fail(f"expected a positive number of shares, found {cell('quantity')} "
                                 "(short positions cannot be planned)")
-        basis = number(cell("cost_basis"), at("cost_basis"), required=False) if "cost_basis" in index else None
+        basis = (number(cell("cost_basis"), at("cost_basis"), required=False)
+                 if "cost_basis" in index else None)
         if basis is None and "cost_per_share" in index:
             per_share = number(cell("cost_per_share"), at("cost_per_share"), required=False)
             basis = None if per_share is None else per_share * quantity
@@ -250,7 +252,8 @@ def _read_table(path: Path, rows: list[list[str]], mapping: Mapping, symbol: str
         records.append({"account": label, "symbol": sym, "lot_id": cell("lot_id"),
                         "quantity": quantity, "cost_basis": basis, "acquired": acquired.isoformat(),
                         "price": price, "file": path.name, "row": row,
-                        "basis_column": mapping.columns.get("cost_basis", mapping.columns.get("cost_per_share", ""))})
+                        "basis_column": mapping.columns.get("cost_basis",
+                                                            mapping.columns.get("cost_per_share", ""))})
     lots = pd.DataFrame(records, columns=["account", "symbol", "lot_id", "quantity", "cost_basis",
                                           "acquired", "price", "file", "row", "basis_column"])
     return ImportedLots(path.name, lots, types, cash, None)
