@@ -5,9 +5,20 @@ from typing import Any
 
 import pandas as pd
 
+from .numbers import money as _money
+from .numbers import percent, shares
 
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
+
+def people_table(frame: pd.DataFrame, money_columns=(), share_columns=(), weight_columns=()) -> str:
+    """A frame as text for people: money to the cent with separators, shares to the documented
+    precision, weights as percentages, empty for a missing value."""
+    shown = frame.copy().astype(object)
+    for columns, fmt in ((money_columns, _money), (share_columns, shares), (weight_columns, percent)):
+        for c in columns:
+            if c in shown:
+                shown[c] = [("" if pd.isna(x) else fmt(x)) for x in frame[c]]
+    shown = shown.fillna("")
+    return shown.to_string(index=False)
 
 
 def section(title: str, body: str) -> str:
@@ -27,7 +38,7 @@ def tax_table(year: dict[str, float], without: dict[str, float] | None, tax_cost
 def drift_table(drift: dict[str, Any]) -> str:
     frame = pd.DataFrame({"before": drift["before"], "after": drift["after"],
                           "target": drift["target"], "band": drift["band"]})
-    frame = frame.map(lambda x: f"{100 * x:6.2f}%")
+    frame = frame.map(lambda x: f"{percent(x):>7}")
     return frame.to_string() + (f"\n\nsum of |weight - target|: {100 * drift['total_before']:.2f} pp "
                                 f"before, {100 * drift['total_after']:.2f} pp after")
 
@@ -44,7 +55,9 @@ def evaluation_text(result: dict[str, Any]) -> str:
     if len(sales):
         cols = ["lot_id", "account_id", "symbol", "date", "quantity", "proceeds", "basis", "gain",
                 "term", "disallowed", "permanently_disallowed"]
-        parts.append(section("Sales", sales[cols].to_string(index=False, float_format=_money)))
+        parts.append(section("Sales", people_table(
+            sales[cols], money_columns=("proceeds", "basis", "gain", "disallowed", "permanently_disallowed"),
+            share_columns=("quantity",))))
     else:
         parts.append(section("Sales", "none"))
     parts.append(section("Tax year", tax_table(result["year"], result.get("year_without_trades"),
@@ -65,8 +78,10 @@ def plan_text(plan) -> str:
     if len(plan.trades):
         cols = ["account_id", "symbol", "action", "quantity", "price", "lot_id", "amount",
                 "realized_gain", "term", "reason"]
-        parts.append(section("Trades", plan.trades[cols].to_string(
-            index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1e3 else f"{x:,.2f}")))
+        trades = plan.trades[cols].copy()
+        trades["realized_gain"] = trades["realized_gain"].where(trades["action"] == "sell")
+        parts.append(section("Trades", people_table(
+            trades, money_columns=("price", "amount", "realized_gain"), share_columns=("quantity",))))
     else:
         parts.append(section("Trades", "none: doing nothing is optimal"))
     parts.append(section("Tax year", tax_table(s["year"], s["year_without_trades"], s["tax_cost"])))

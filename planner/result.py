@@ -18,7 +18,9 @@ from models.trades import PLAN_TRADE_COLUMNS
 
 from .evaluate import Evaluation
 from .io import write_all
+from .numbers import round_money_columns
 
+MONEY_COLUMNS = ("amount", "cost_basis", "realized_gain")   # to the cent in trades.csv
 COMPACT_JSON_FROM_TRADES = 10_000   # summary.json is indented below this many trades
 
 
@@ -107,7 +109,10 @@ class Plan:
         # Indented for people; a big plan's is written compact (json's C encoder: 4.5 s -> 0.4 s
         # for 99,150 sales), which every JSON reader reads the same.
         indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
-        trades = self.trades[PLAN_TRADE_COLUMNS].to_csv(index=False, float_format="%.10g")
+        # Money to the cent for people and spreadsheets; quantity and price as planned (the
+        # evaluator reads them back, and rounding them would change the plan it judges).
+        trades = round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS) \
+            .to_csv(index=False, float_format="%.10g")
         return {"trades.csv": lambda f: f.write(trades.encode()),
                 "summary.json": lambda f: f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())}
 
