@@ -1,6 +1,7 @@
 """Read a household folder (SPEC §1) into a validated :class:`Household`."""
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import fields
@@ -15,6 +16,7 @@ from .enums import DriftShape, FilingStatus
 from .errors import InputError
 from .household import Household
 from .settings import PlanSettings, TaxProfile
+from .tax_tables import shipped_tables
 
 # Text columns: ids that look like numbers are read as text, so 007 keeps its zeros.
 _TEXT = {c: str for c in ("account_id", "type", "owner", "symbol", "asset_class", "wash_group",
@@ -22,6 +24,11 @@ _TEXT = {c: str for c in ("account_id", "type", "owner", "symbol", "asset_class"
 REQUIRED = ("household.toml", "accounts.csv", "securities.csv", "lots.csv", "targets.csv")
 OPTIONAL = ("transactions.csv", "cashflows.csv", "allowed.csv")
 _RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
+FLAT_RATES = _RATES[:3]                 # flat mode only: absent in schedule mode (SPEC §2b)
+SCHEDULE_AMOUNTS = ("ordinary_income", "qualified_dividends", "other_investment_income",
+                    "itemized_deductions")
+SCHEDULE_KEYS = ("schedule", *SCHEDULE_AMOUNTS, "state_rate", "tables")
+TAX_KEYS = (*_RATES, *SCHEDULE_KEYS, "deferred_gain_rate")
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -57,23 +64,25 @@ def load_household(folder: str | Path) -> Household:
     for name in REQUIRED:
         if not (folder / name).is_file():
             raise InputError(name, f"required file missing from {folder}")
-    as_of, tax, settings = read_toml(folder / "household.toml")
+    as_of, tax, settings = read_toml(folder / "household.toml", folder)
     frames = {name[:-4]: read_csv(folder / name) for name in REQUIRED[1:] + OPTIONAL
               if (folder / name).is_file()}
     return Household.from_frames(as_of=as_of, tax=tax, settings=settings,
                                  name=folder.resolve().name, **frames)
 
 
-def read_toml(path: Path) -> tuple[date, TaxProfile, PlanSettings]:
+def read_toml(path: Path, folder: Path | None = None) -> tuple[date, TaxProfile, PlanSettings]:
     text = path.read_text()
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(path.name, f"not valid TOML: {error}") from None
-    return parse_toml(doc, text)
+    return parse_toml(doc, text, folder)
 
 
-def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, PlanSettings]:
+def parse_toml(doc: dict[str, Any], text: str = "", folder: Path | None = None
+               ) -> tuple[date, TaxProfile, PlanSettings]:
+    """household.toml's keys, checked; ``folder`` resolves ``[tax] tables`` (default: cwd)."""
     def fail(key: str, message: str):
         raise InputError("household.toml", message, _line_of(text, key), key)
 
@@ -94,10 +103,7 @@ def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, P
         fail("filing_status", f"expected one of {', '.join(s.value for s in FilingStatus)}, "
                               f"got '{status}'")
     tax_values: dict[str, Any] = {"filing_status": FilingStatus(status)}
-    for key, value in _section(doc, "tax", fail).items():
-        if key not in _RATES:
-            fail(key, f"unknown key in [tax]; expected one of {', '.join(_RATES)}")
-        tax_values[key] = _number(value, key, fail, low=0.0, high=1.0)
+    tax_values.update(_tax_section(_section(doc, "tax", fail), fail, folder))
     for section, prefix, sign in (("realized", "realized_", None), ("carryforward", "carryover_", 0.0)):
         for key, value in _section(doc, section, fail).items():
             if key not in ("short_term", "long_term"):
@@ -111,6 +117,45 @@ def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, P
             fail(key, f"unknown key in [plan]; expected one of {', '.join(known)}")
         plan_values[key] = coerce_setting(key, value, lambda m, k=key: fail(k, m))
     return as_of, TaxProfile(**tax_values), PlanSettings(**plan_values)
+
+
+def _tax_section(section: dict, fail, folder: Path | None) -> dict[str, Any]:
+    """[tax]: flat rates, or a schedule year with the household's other income (SPEC §2b)."""
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in TAX_KEYS:
+            fail(key, f"unknown key in [tax]; expected one of {', '.join(TAX_KEYS)}")
+    if "schedule" in section:
+        year = section["schedule"]
+        if isinstance(year, bool) or not isinstance(year, int):
+            fail("schedule", f"expected a tax year such as 2026, got {year!r}")
+        for key in FLAT_RATES:
+            if key in section:
+                fail(key, f"'{key}' must be absent with schedule = {year}: schedule mode "
+                          "computes the tax from the year's tables; remove one of the two")
+        values["schedule"] = year
+    else:
+        for key in SCHEDULE_KEYS:
+            if key in section:
+                fail(key, f"'{key}' is a schedule-mode key: add schedule = YEAR to [tax] "
+                          "(or remove it to keep flat rates)")
+    for key, value in section.items():
+        if key in _RATES or key in ("state_rate", "deferred_gain_rate"):
+            values[key] = _number(value, key, fail, low=0.0, high=1.0)
+        elif key in SCHEDULE_AMOUNTS:
+            values[key] = _number(value, key, fail, low=0.0)
+    if "tables" in section:
+        name = section["tables"]
+        if not isinstance(name, str) or not name.strip():
+            fail("tables", f"expected the name of a tax tables file, got {name!r}")
+        values["tables"] = shipped_tables().with_file((folder or Path.cwd()) / name, name)
+    if "schedule" in values:
+        profile = TaxProfile(**values)
+        try:
+            profile.status_tables
+        except InputError as error:
+            fail("schedule", error.message)
+    return values
 
 
 def coerce_setting(key: str, value: Any, fail) -> Any:
@@ -148,8 +193,8 @@ def _section(doc: dict, name: str, fail) -> dict:
 
 
 def _number(value: Any, key: str, fail, low: float | None = None, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(key, f"expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        fail(key, f"expected a finite number, got {value!r}")
     if low is not None and value < low:
         fail(key, f"expected a number of at least {low:g}, got {value:g}")
     if high is not None and value > high:
