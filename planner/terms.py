@@ -10,6 +10,7 @@ import numpy as np
 
 from ._models import models
 from .program import Program
+from .schedule_tax import ScheduleTax
 
 
 class TaxCost:
@@ -39,10 +40,17 @@ class TaxCost:
         t_min, t_max = s_min + l_min, s_max + l_max
         limit = tax.loss_limit
         # A year that is surely a net loss (t_max ≤ 0) taxes no gain at either rate.
-        self.a = cp.Variable(name="net_short_term", bounds=[0, max(s_max, 0.0) if t_max > 0 else 0.0])
-        self.b = cp.Variable(name="net_long_term", bounds=[0, max(l_max, 0.0) if t_max > 0 else 0.0])
-        self.d = cp.Variable(name="deduction", bounds=[0, limit if t_min < 0 else 0.0])
-        self.c = cp.Variable(name="carryover", bounds=[0, max(-t_min, 0.0)])
+        a_max = max(s_max, 0.0) if t_max > 0 else 0.0
+        b_max = max(l_max, 0.0) if t_max > 0 else 0.0
+        d_max = min(limit, max(-t_min, 0.0))
+        self.a = cp.Variable(name="net_short_term", bounds=[0, a_max])
+        self.b = cp.Variable(name="net_long_term", bounds=[0, b_max])
+        schedule = tax.schedule is not None
+        self.d = cp.Variable(name="deduction", bounds=[0, d_max])
+        # c: the loss beyond the deduction. Schedule mode needs d = min(limit, loss) exactly
+        # (the deduction is not a choice there), so c is 0 when no loss can exceed the limit.
+        c_max = max(-t_min, 0.0) if not schedule or -t_min > limit else 0.0
+        self.c = cp.Variable(name="carryover", bounds=[0, c_max])
         sp_, sn = cp.Variable(bounds=[0, max(s_max, 0.0)]), cp.Variable(bounds=[0, max(-s_min, 0.0)])
         lp, ln = cp.Variable(bounds=[0, max(l_max, 0.0)]), cp.Variable(bounds=[0, max(-l_min, 0.0)])
         s, l = s0 + p.realized_st, l0 + p.realized_lt
@@ -59,17 +67,27 @@ class TaxCost:
             z = self._binary("year_is_net_gain")
             cons += [self.a <= max(s_max, 0.0) * z, self.b <= max(l_max, 0.0) * z,
                      self.d <= limit * (1 - z), self.c <= -t_min * (1 - z)]
-        if tax.carryforward_value > tax.deduction_rate and t_min < 0:
-            # A carryover worth more than the deduction: force d = min(limit, loss) explicitly.
+        if (schedule or tax.carryforward_value > tax.deduction_rate) and c_max > 0:
+            # A carryover worth more than the deduction (or schedule mode, where the
+            # deduction's worth varies): force d = min(limit, loss) explicitly.
             w = self._binary("carryover_is_positive")
             cons += [self.c <= -t_min * w, self.d >= limit * w]
-        p.constraints += cons
         par = p.parameters
+        if schedule:
+            bounds = {"a_max": a_max, "b_max": b_max, "d_max": d_max,
+                      "gain_max": max(t_max, 0.0), "loss_max": max(-t_min, 0.0)}
+            self.schedule = ScheduleTax(tax, self.a, self.b, self.d, self.d + self.c, bounds,
+                                        self._binary)
+            cons += self.schedule.constraints
+            year_tax, carryover = self.schedule.tax, self.schedule.carryover
+        else:
+            year_tax = (par.short_term_rate * self.a + par.long_term_rate * self.b
+                        - par.deduction_rate * self.d)
+            carryover = self.c
+        p.constraints += cons
         self.constant = cp.Parameter(name="tax_without")
         self.set_constant()
-        self.expression = (par.short_term_rate * self.a + par.long_term_rate * self.b
-                           - par.deduction_rate * self.d - par.carryforward_value * self.c
-                           - self.constant)
+        self.expression = year_tax - par.carryforward_value * carryover - self.constant
         self.realized = p.realized_st + p.realized_lt
 
     def _binary(self, name: str) -> cp.Variable:
