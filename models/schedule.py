@@ -165,3 +165,19 @@ def profile_income(profile: "TaxProfile") -> Income:
 def profile_lines(s: float, l: float, profile: "TaxProfile") -> YearLines:
     """:func:`year_lines` with the income and the year's tables of a schedule-mode profile."""
     return year_lines(s, l, profile_income(profile), profile.status_tables)
+
+
+def bracket_position(with_plan: YearLines, without_plan: YearLines, tables: StatusTables) -> dict:
+    """Where the year sits on the stack, with and without the plan (for summary.json and the
+    report): the preferential income at 0%, 15% and 20% (QDCGT lines 9, 17, 20), the room left
+    under the 0% top, and the gain the plan moved into the 0% band (gain harvesting)."""
+    w, w0 = with_plan.worksheet, without_plan.worksheet
+    return {"zero_rate_top": tables.zero_rate_max, "fifteen_rate_top": tables.fifteen_rate_max,
+            "deduction_taken": with_plan.deduction_taken,
+            "taxable_income": with_plan.taxable_income,
+            "preferential_at_0": w.line9, "preferential_at_15": w.line17,
+            "preferential_at_20": w.line20,
+            "zero_rate_room_left": max(0.0, tables.zero_rate_max - with_plan.taxable_income),
+            "plan_gain_at_0": w.line9 - w0.line9,
+            "plan_gain_at_15": w.line17 - w0.line17,
+            "plan_gain_at_20": w.line20 - w0.line20}

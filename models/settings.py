@@ -43,6 +43,17 @@ class TaxProfile:
     def loss_limit(self) -> float:
         return self.filing_status.loss_deduction_limit
 
+    def as_dict(self) -> dict:
+        """Plain values for summary.json; the tables as their files and the year's source."""
+        out = {f.name: (v.value if hasattr(v, "value") else v)
+               for f in fields(self) if f.name != "tables" for v in [getattr(self, f.name)]}
+        if self.schedule is not None:
+            year = self.tables.get(self.schedule)
+            out["tables"] = {"files": list(self.tables.files),
+                             "file": year.file if year else None,
+                             "source": year.source if year else None}
+        return out
+
     @property
     def status_tables(self) -> StatusTables:
         """The schedule year's figures for the filing status; InputError if there are none."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from .schedule import YearLines, profile_lines
 from .settings import TaxProfile
 
@@ -70,3 +72,11 @@ def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfil
     """Tax of the year with the plan minus without it, less the value of the extra carryover."""
     return (with_plan.tax - without_plan.tax
             - profile.carryforward_value * (with_plan.carryover - without_plan.carryover))
+
+
+def unrealized_gain(household, account: np.ndarray, security: np.ndarray, quantity: np.ndarray,
+                    cost_basis: np.ndarray) -> float:
+    """Σ over lots in taxable accounts of (value at the household's prices − basis), dollars."""
+    taxable = household.accounts.taxable[np.asarray(account, dtype=np.int64)]
+    value = np.asarray(quantity, float) * household.securities.price[np.asarray(security, dtype=np.int64)]
+    return float(np.sum((value - np.asarray(cost_basis, float))[taxable]))

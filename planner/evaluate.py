@@ -36,10 +36,11 @@ class Evaluation:
     weights_before: np.ndarray
     weights_after: np.ndarray
     violations: list[dict]
+    deferred_gain: float = 0.0    # deferred_gain_rate × the change in unrealized taxable gain
 
     @property
     def objective(self) -> float:
-        return self.tax_cost + self.trading_cost + self.drift_penalty
+        return self.tax_cost + self.trading_cost + self.drift_penalty + self.deferred_gain
 
     @cached_property
     def drift_before(self) -> float:
@@ -92,6 +93,7 @@ class Evaluation:
             "tax_cost": _r(self.tax_cost),
             "trading_cost": _r(self.trading_cost),
             "drift_penalty": _r(self.drift_penalty),
+            "deferred_gain": _r(self.deferred_gain),
             "objective": _r(self.objective),
             "drift": {
                 "before": dict(zip(classes, map(_w, self.weights_before))),
@@ -156,7 +158,22 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     violations += _rule_violations(h, ledger, w_before, w_after, cost, trades)
     return Evaluation(h, trades, ledger, year, year_without, cost,
                       allocation.trading_cost(h, ledger.trade_amount, ledger.trade_security),
-                      allocation.drift_penalty(h, w_after), w_before, w_after, violations)
+                      allocation.drift_penalty(h, w_after), w_before, w_after, violations,
+                      deferred_gain_value(h, ledger))
+
+
+def deferred_gain_value(h: Household, ledger) -> float:
+    """``[tax] deferred_gain_rate`` × (unrealized gain in taxable lots after − before): the
+    tax expected later on the gain the trades leave, discounted; realizing a gain at 0% today
+    makes it negative (0 when the rate is 0, the default)."""
+    rate = h.tax.deferred_gain_rate
+    if not rate:
+        return 0.0
+    lots, after = h.lots, ledger.lots
+    before = models.tax.unrealized_gain(h, lots.account, lots.security, lots.quantity, lots.cost_basis)
+    return rate * (models.tax.unrealized_gain(
+        h, after["account"].to_numpy(), after["security"].to_numpy(), after["quantity"].to_numpy(),
+        after["cost_basis"].to_numpy()) - before)
 
 
 _WITHOUT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -19,7 +19,7 @@ from .layout import Layout
 from .result import Plan
 from .program import Program
 from .rules import Band, NoWashSale, PlanRule, rules_for
-from .terms import DriftPenalty, TaxCost, TradingCost
+from .terms import DeferredGain, DriftPenalty, TaxCost, TradingCost
 
 SolveStatus = models.SolveStatus
 # The relaxations are solved without presolve: since the columns a rule caps at zero are
@@ -90,10 +90,12 @@ class PlanProblem:
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
+        self.deferred = DeferredGain(p)
         constraints = list(p.constraints)
         for rule in self.rules:
             constraints += rule.constraints(p, self.tax)
-        self.objective = self.tax.expression + self.trading.expression + self.drift.expression
+        self.objective = self.tax.expression + self.trading.expression + self.drift.expression \
+            + self.deferred.expression
         # Branch first on the binaries that shape everything else: the signs of the year's
         # results and cash-first; the per-group wash-sale choices follow.
         self.priority = self.tax.binaries + [b for r in self.rules for b in getattr(r, "priority", [])]
@@ -181,7 +183,8 @@ class PlanProblem:
             value = x.value
             return float(np.sum(value)) if value is not None else float("nan")
         return {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
-                "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+                "drift_penalty": v(self.drift.expression),
+                "deferred_gain": v(self.deferred.expression), "objective": v(self.objective)}
 
     def trades(self):
         p = self.program

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._models import models
+
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
                  "amount", "cost_basis", "realized_gain", "term", "reason"]
@@ -73,7 +75,9 @@ class Plan:
             "gap": round(self.gap, 6),
             "objective": ev["objective"],
             "objective_parts": {"tax_cost": ev["tax_cost"], "trading_cost": ev["trading_cost"],
-                                "drift_penalty": ev["drift_penalty"]},
+                                "drift_penalty": ev["drift_penalty"],
+                                **({"deferred_gain": ev["deferred_gain"]}
+                                   if self.household.tax.deferred_gain_rate else {})},
             "model": {k: round(v, 6) for k, v in self.model.items()},
             "year": ev["year"],
             "year_without_trades": ev["year_without_trades"],
@@ -85,14 +89,21 @@ class Plan:
             "cash_after": ev["cash_after"],
             "restrictions": self.restriction_rows(),
             "settings": self.settings_dict(),
-            "tax_profile": {f.name: (v.value if hasattr(v, "value") else v)
-                            for f in fields(self.household.tax)
-                            for v in [getattr(self.household.tax, f.name)]},
+            "tax_profile": self.household.tax.as_dict(),
+            **({"tax_schedule": self.schedule_position()} if self.household.tax.schedule else {}),
             "solver": {**self.solver, "status": self.status.value, "gap": round(self.gap, 6),
                        "seconds": {k: round(v, 4) for k, v in self.seconds.items()}},
             "trades": int(len(self.trades)),
             "turnover": round(float(self.trades["amount"].sum()), 6) if len(self.trades) else 0.0,
         }
+
+    def schedule_position(self) -> dict[str, Any]:
+        """Schedule mode: the year on the 0/15/20% stack with and without the plan."""
+        ev, tax = self.evaluation, self.household.tax
+        position = models.schedule.bracket_position(ev.year.lines, ev.year_without.lines,
+                                                    tax.status_tables)
+        return {"year": tax.schedule, "source": tax.tables.get(tax.schedule).source,
+                **{k: round(v, 6) + 0.0 for k, v in position.items()}}
 
     def write(self, out: str | Path) -> Path:
         """Write trades.csv and summary.json into ``out``, each whole or not at all."""

@@ -101,6 +101,18 @@ class TaxCost:
         self.constant.value = self.without.tax - tax.carryforward_value * self.without.carryover
 
 
+class DeferredGain:
+    """``deferred_gain_rate`` × the change in unrealized gain in taxable lots: each dollar of
+    gain a sale realizes (and a re-buy at the same price does not restore) is a dollar less of
+    gain taxed later. Realizing long-term gains inside the 0% bracket shows its worth here."""
+
+    def __init__(self, program: Program) -> None:
+        rate = program.household.tax.deferred_gain_rate
+        # Tax-advantaged lots have no gain per dollar (models.Household.lot_gain_per_dollar).
+        self.expression = -rate * (program.realized_st + program.realized_lt) if rate else \
+            cp.Constant(0.0)
+
+
 class TradingCost:
     """Half the bid-ask spread on every dollar traded (the commission is the evaluator's)."""
 
