@@ -43,6 +43,21 @@ class TaxProfile:
     def loss_limit(self) -> float:
         return self.filing_status.loss_deduction_limit
 
+    @property
+    def marginal_rates(self) -> tuple[float, float]:
+        """(short-term, long-term) tax per dollar of more gain: the flat rates, or in schedule
+        mode the year's tax on the next $1,000 of each at the realized amounts so far. For
+        rankings (the heuristics); the tax itself is always the evaluator's."""
+        if self.schedule is None:
+            return self.short_term_rate, self.long_term_rate
+        from .schedule import profile_lines
+        step = 1000.0
+        s = self.realized_short_term - self.carryover_short_term
+        l = self.realized_long_term - self.carryover_long_term
+        base = profile_lines(s, l, self).tax
+        return ((profile_lines(s + step, l, self).tax - base) / step,
+                (profile_lines(s, l + step, self).tax - base) / step)
+
     def as_dict(self) -> dict:
         """Plain values for summary.json; the tables as their files and the year's source."""
         out = {f.name: (v.value if hasattr(v, "value") else v)

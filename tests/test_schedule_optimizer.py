@@ -1,0 +1,75 @@
+"""The optimizer in schedule mode (SPEC §2b) on random households (hypothesis): its tax term
+equals the evaluator's to the cent over random incomes, filing statuses, years, realized
+amounts, carryovers and qualified dividends; its plans break no rule and are never worse than
+doing nothing. PLANNER_PROPERTY_EXAMPLES sets the size (the default keeps the file short)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import evaluate, models
+from planner.optimizer import plan
+
+from tests.optimizer_cases import EMPTY_TRADES
+from tests.test_optimizer_properties import TOL, _bounds_hold, _describe, households
+
+EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "12"))
+DERANDOMIZE = "PLANNER_PROPERTY_EXAMPLES" not in os.environ
+PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Incomes around every kink the households' gains (up to ~$100k a lot) can reach: the standard
+# deduction, the 0% and 15% tops, the 12%/22% brackets, the NIIT thresholds.
+ORDINARY = [0.0, 9_000.0, 30_000.0, 52_000.0, 64_000.0, 95_000.0, 130_000.0, 190_000.0,
+            240_000.0, 420_000.0, 640_000.0]
+
+
+@st.composite
+def schedule_households(draw):
+    h = draw(households())
+    return h.with_tax(
+        schedule=draw(st.sampled_from([2025, 2026])),
+        filing_status=draw(st.sampled_from(list(models.FilingStatus))),
+        ordinary_income=draw(st.sampled_from(ORDINARY)),
+        qualified_dividends=draw(st.sampled_from([0.0, 0.0, 2_500.0, 30_000.0])),
+        other_investment_income=draw(st.sampled_from([0.0, 4_000.0, 60_000.0])),
+        itemized_deductions=draw(st.sampled_from([0.0, 0.0, 45_000.0])),
+        state_rate=draw(st.sampled_from([0.0, 0.05, 0.093])))
+
+
+@PROFILE
+@given(h=schedule_households())
+def test_schedule_plan_is_exact_compliant_and_no_worse_than_doing_nothing(h):
+    note = _describe(h)
+    nothing = evaluate(h, EMPTY_TRADES)
+    try:
+        p = plan(h)
+    except models.InfeasiblePlan as error:
+        assert nothing.violations, f"called infeasible ({error}) but doing nothing is feasible\n{note}"
+        return
+    ev = p.evaluation
+    if p.status is models.SolveStatus.TIME_LIMIT:
+        assert h.settings.whole_shares, note
+    else:
+        assert p.status is models.SolveStatus.OPTIMAL, note
+    assert ev.tax_cost == pytest.approx(p.model["tax_cost"], abs=TOL), note
+    assert ev.violations == [], note
+    assert _bounds_hold(h, ev), note
+    if not nothing.violations:
+        assert ev.objective <= nothing.objective + TOL + p.gap, note
+
+
+@PROFILE
+@given(h=schedule_households())
+def test_schedule_tax_is_exact_for_sales_anywhere_on_the_stack(h):
+    # A huge drift penalty: the plan rebalances at almost any tax, so its realized amounts
+    # land anywhere on the schedule, not only where the tax is lowest.
+    try:
+        p = plan(h, drift_penalty_bp=500.0, rebalance_inside_band=True, whole_shares=False,
+                 min_trade_usd=0.0)
+    except models.InfeasiblePlan:
+        return
+    assert p.evaluation.tax_cost == pytest.approx(p.model["tax_cost"], abs=TOL), _describe(h)
+    assert p.evaluation.violations == [], _describe(h)
