@@ -5,9 +5,10 @@
 
 For each size one synthetic household (models.synthetic, seeded) is planned three ways, each
 in a fresh Python process so times are its own: flat rates (the household's), and schedule
-mode 2026 married filing jointly with two incomes: 90,000 (the year's possible gains straddle
-the 0% top, the 15% top and the NIIT threshold: every binary of planner/schedule_tax.py is in
-the program) and 900,000 (every gain at 20% + NIIT: the stack is linear, fewer binaries).
+mode: 2026 married filing jointly with 90,000 of income (the possible gains straddle the 0%
+top and the NIIT threshold), 2025 single with 30,000 (short-term gains can also push the
+ordinary part across the 0% top: the kink binaries too), and 2026 joint with 900,000 (every
+gain at 20% + NIIT: the stack is linear, fewest binaries).
 Build (PlanProblem) and solve times, binaries and the branch-and-bound nodes are printed and
 written to benchmarks/results/schedule_cost.csv; the best of --repeat runs is kept.
 """
@@ -30,6 +31,8 @@ MODES = {
     "schedule, income 90k": dict(schedule=2026, filing_status="married_joint", ordinary_income=90_000,
                                  qualified_dividends=10_000, other_investment_income=5_000,
                                  state_rate=0.05),
+    "schedule single, 30k": dict(schedule=2025, filing_status="single", ordinary_income=30_000,
+                                 qualified_dividends=2_000, other_investment_income=1_000),
     "schedule, income 900k": dict(schedule=2026, filing_status="married_joint",
                                   ordinary_income=900_000, qualified_dividends=10_000,
                                   other_investment_income=5_000, state_rate=0.05),
