@@ -19,7 +19,7 @@ dollars; the planner keeps cents so that the optimizer and the evaluator agree t
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .enums import FilingStatus
@@ -133,9 +133,6 @@ class YearLines:
         return {"agi": self.agi, "taxable_income": self.taxable_income,
                 "federal_income_tax": self.federal_income_tax, "niit": self.niit,
                 "state_tax": self.state_tax}
-
-    def worksheet_dict(self) -> dict[str, float]:
-        return asdict(self.worksheet)
 
 
 def year_lines(s: float, l: float, income: Income, tables: StatusTables) -> YearLines:
