@@ -36,7 +36,10 @@ Keys are dotted:
 - ``plan.X``: any ``[plan]`` setting (``band``, ``partial``, ``drift_penalty_bp``, ...),
   checked like ``household.toml``;
 - ``tax.X``: ``short_term_rate``, ``long_term_rate``, ``deduction_rate``,
-  ``carryforward_value`` (fractions), ``filing_status``;
+  ``carryforward_value`` (fractions), ``filing_status``; schedule mode (SPEC §2b):
+  ``schedule`` (a tax year with tables, or ``"flat"`` for the flat rates), ``ordinary_income``,
+  ``qualified_dividends``, ``other_investment_income``, ``itemized_deductions`` (dollars),
+  ``state_rate`` and ``deferred_gain_rate`` (fractions);
 - ``realized.short_term`` / ``realized.long_term``: gains realized so far this year (dollars);
 - ``carryforward.short_term`` / ``carryforward.long_term``: loss carryover in (dollars, >= 0);
 - ``prices.scale`` (all prices) and ``prices.CLASS`` (one asset class): price multipliers;
@@ -129,7 +132,9 @@ SCHEMA = pa.schema([
 ])
 COLUMNS = SCHEMA.names
 
-_TAX_RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
+_TAX_RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value",
+              "state_rate", "deferred_gain_rate")
+_TAX_AMOUNTS = models.loading.SCHEDULE_AMOUNTS
 _AMOUNTS = {"realized": "realized_", "carryforward": "carryover_"}
 _TABLE_SECTIONS = ("prices", "cashflow")     # keys that change the household's tables
 
@@ -152,8 +157,20 @@ def coerce_key(key: str, value: Any, fail: Callable[[str], Any]) -> Any:
             if value not in choices:
                 fail(f"expected one of {', '.join(choices)}, got {value!r}")
             return value
+        if name == "schedule":     # a year, or "flat" (None) for the flat rates
+            if value in ("flat", "none", None):
+                return None
+            if isinstance(value, bool) or not isinstance(value, int):
+                fail(f"expected a tax year such as 2026 or \"flat\", got {value!r}")
+            return value           # its tables are checked per household (apply_settings)
+        if name in _TAX_AMOUNTS:
+            number = _number(value, fail)
+            if number < 0:
+                fail(f"expected an amount of at least 0, got {number:g}")
+            return number
         if name not in _TAX_RATES:
-            fail(f"unknown key; expected tax. and one of {', '.join(_TAX_RATES)}, filing_status")
+            fail(f"unknown key; expected tax. and one of {', '.join(_TAX_RATES + _TAX_AMOUNTS)}, "
+                 "schedule, filing_status")
         number = _number(value, fail)
         if not 0 <= number <= 1:
             fail(f"expected a rate as a decimal (0.37, not 37), got {number:g}")
@@ -209,6 +226,14 @@ def apply_settings(base: models.Household, settings: Mapping[str, Any],
             tax[_AMOUNTS[section] + name] = value
     if tax:
         h = h.with_tax(**tax)
+        if h.tax.schedule is not None:
+            h.tax.status_tables            # an InputError for a year without tables
+        elif "schedule" not in tax:        # (runs with tax.schedule = "flat" ignore them)
+            for name in tax:
+                if name in _TAX_AMOUNTS and tax[name]:
+                    raise models.InputError("grid", "a schedule-mode amount: set tax.schedule "
+                                            "(or schedule = YEAR in household.toml)",
+                                            column=f"tax.{name}")
     if plan:
         h = h.with_settings(**plan)
     return h
