@@ -4,6 +4,7 @@ amounts, carryovers and qualified dividends; its plans break no rule and are nev
 doing nothing. PLANNER_PROPERTY_EXAMPLES sets the size (the default keeps the file short)."""
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -14,7 +15,8 @@ from planner import evaluate, models
 from planner.optimizer import plan
 
 from tests.optimizer_cases import EMPTY_TRADES
-from tests.test_optimizer_properties import TOL, _bounds_hold, _describe, households
+from tests.test_optimizer_properties import (TOL, _bounds_hold, _describe, best_completion,
+                                             households, tiny_households)
 
 EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "12"))
 DERANDOMIZE = "PLANNER_PROPERTY_EXAMPLES" not in os.environ
@@ -26,9 +28,7 @@ ORDINARY = [0.0, 9_000.0, 30_000.0, 52_000.0, 64_000.0, 95_000.0, 130_000.0, 190
             240_000.0, 420_000.0, 640_000.0]
 
 
-@st.composite
-def schedule_households(draw):
-    h = draw(households())
+def _schedule(draw, h):
     return h.with_tax(
         schedule=draw(st.sampled_from([2025, 2026])),
         filing_status=draw(st.sampled_from(list(models.FilingStatus))),
@@ -36,7 +36,18 @@ def schedule_households(draw):
         qualified_dividends=draw(st.sampled_from([0.0, 0.0, 2_500.0, 30_000.0])),
         other_investment_income=draw(st.sampled_from([0.0, 4_000.0, 60_000.0])),
         itemized_deductions=draw(st.sampled_from([0.0, 0.0, 45_000.0])),
-        state_rate=draw(st.sampled_from([0.0, 0.05, 0.093])))
+        state_rate=draw(st.sampled_from([0.0, 0.05, 0.093])),
+        deferred_gain_rate=draw(st.sampled_from([0.0, 0.0, 0.1])))
+
+
+@st.composite
+def schedule_households(draw):
+    return _schedule(draw, draw(households()))
+
+
+@st.composite
+def tiny_schedule_households(draw):
+    return _schedule(draw, draw(tiny_households()))
 
 
 @PROFILE
@@ -73,3 +84,33 @@ def test_schedule_tax_is_exact_for_sales_anywhere_on_the_stack(h):
         return
     assert p.evaluation.tax_cost == pytest.approx(p.model["tax_cost"], abs=TOL), _describe(h)
     assert p.evaluation.violations == [], _describe(h)
+
+
+@settings(max_examples=max(EXAMPLES - 4, 1), deadline=None, derandomize=DERANDOMIZE,
+          print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(h=tiny_schedule_households())
+def test_schedule_plan_is_never_worse_than_brute_force(h):
+    # Every combination of none / half / all of each taxable lot, the rest of the plan by an LP,
+    # each judged by the evaluator (the schedule's tax included): the MILP's binaries must not
+    # cut off or overprice any of them.
+    note = _describe(h)
+    taxable = [i for i in range(len(h.lots)) if h.lot_taxable[i]]
+    candidates = []
+    for fractions in itertools.product((0.0, 0.5, 1.0), repeat=len(taxable)):
+        trades = best_completion(h, {i: f * h.lot_value[i] for i, f in zip(taxable, fractions)})
+        if trades is None:
+            continue
+        ev = evaluate(h, trades)
+        if not ev.violations:
+            candidates.append((ev.objective, fractions))
+    try:
+        p = plan(h)
+    except models.InfeasiblePlan as error:
+        assert not candidates, f"infeasible ({error}) but {candidates[0]} complies\n{note}"
+        return
+    assert p.evaluation.violations == [], note
+    assert p.evaluation.tax_cost == pytest.approx(p.model["tax_cost"], abs=TOL), note
+    if candidates:
+        best = min(candidates)
+        assert p.evaluation.objective <= best[0] + TOL, \
+            f"optimizer {p.evaluation.objective:.4f} > brute force {best[0]:.4f} {best[1]}\n{note}"
