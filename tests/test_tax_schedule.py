@@ -486,3 +486,30 @@ def test_qdcgt_worksheet_with_dividends_larger_than_taxable_income():
     # 5 = 0; 7 = 1,000; 8 = 0; 9 = 1,000; 10 = min(1,000, 5,000) = 1,000; 12 = 0; 25 = 0.
     w = qdcgt_worksheet(1000, 5000, 0, 0, tables(2026, S))
     assert (w.line5, w.line9, w.line10, w.line12, w.line25) == (0, 1000, 1000, 0, 0)
+
+
+# =============================================================================================
+# Packaging: the tables travel with the package
+# =============================================================================================
+def test_the_tables_ship_as_package_data():
+    import fnmatch
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["models"]
+    assert any(fnmatch.fnmatch("data/tax_tables.toml", p) for p in patterns)
+    assert (root / "models" / "data" / "tax_tables.toml").is_file()
+
+
+def test_schedule_mode_works_where_a_users_models_py_shadows_the_package(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    (tmp_path / "models.py").write_text("MINE = True\n")
+    folder = Path(__file__).resolve().parent.parent / "examples" / "scenario_e"
+    script = ("import planner, models\nassert models.MINE\n"
+              f"h = planner.load_household({str(folder)!r})\n"
+              "print(planner.evaluate(h).year.as_dict()['taxable_income'])")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert float(run.stdout) == 31800.0
