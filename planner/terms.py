@@ -108,9 +108,10 @@ class DeferredGain:
 
     def __init__(self, program: Program) -> None:
         rate = program.household.tax.deferred_gain_rate
-        # Tax-advantaged lots have no gain per dollar (models.Household.lot_gain_per_dollar).
-        self.expression = -rate * (program.realized_st + program.realized_lt) if rate else \
-            cp.Constant(0.0)
+        # The sales' gains before any wash-sale disallowance (a loss deferred into a kept
+        # replacement's basis would change the gain left too); tax-advantaged lots have none.
+        gain = program.gain_st_coef + program.gain_lt_coef
+        self.expression = -rate * (gain @ program.sell) if rate else cp.Constant(0.0)
 
 
 class TradingCost:
