@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from planner import evaluate, models
 from planner.optimizer import plan
 
-from tests.optimizer_cases import EMPTY_TRADES
+from tests.optimizer_cases import EMPTY_TRADES, make
 from tests.test_optimizer_properties import (TOL, _bounds_hold, _describe, best_completion,
                                              households, tiny_households)
 
@@ -114,3 +114,39 @@ def test_schedule_plan_is_never_worse_than_brute_force(h):
         best = min(candidates)
         assert p.evaluation.objective <= best[0] + TOL, \
             f"optimizer {p.evaluation.objective:.4f} > brute force {best[0]:.4f} {best[1]}\n{note}"
+
+
+# ---- hand-worked plans at the stack's corners ----------------------------------------------------
+def _withdrawal_household(lot, withdraw, **tax):
+    """One taxable lot of VTI at $100 and a withdrawal the plan must fund by selling it."""
+    return make(accounts=[("T1", "taxable", 0.0, 0.0)],
+                securities=[("VTI", 100.0, "us_equity", "vti", 0.0)], lots=[lot],
+                targets=[("us_equity", 1.0)], cashflows=[("2026-12-01", "T1", -withdraw)],
+                tax=dict(filing_status="single", schedule=2026, **tax), mip_gap_abs_fraction=1e-9)
+
+
+def test_the_plan_pays_line_24_where_the_regular_tax_is_smaller():
+    # Single 2026, ordinary 65,550: taxable income 49,450 = the 0% top, inside the 12% bracket
+    # (to 50,400). Funding 1,900 sells 19 sh with basis 50 each: 950 of long-term gain.
+    # Line 23 = tax(49,450) + 15% × 950 = 5,686 + 142.50 = 5,828.50; line 24 = tax(50,400)
+    # = 5,800: line 25 = 5,800. Without: 5,686. Tax cost 114 (12% × 950), not 142.50.
+    h = _withdrawal_household(("L1", "T1", "VTI", 100.0, 5000.0, "2015-01-02"), 1900.0,
+                              ordinary_income=65550.0)
+    p = plan(h)
+    assert p.evaluation.year.lines.worksheet.line25 == pytest.approx(5800, abs=TOL)
+    assert p.evaluation.tax_cost == pytest.approx(114, abs=TOL)
+    assert p.model["tax_cost"] == pytest.approx(114, abs=TOL)
+
+
+def test_a_short_term_gain_carries_the_ordinary_part_across_the_zero_rate_top():
+    # Single 2026, ordinary 60,000, long-term 5,000 realized earlier. Without trades: TI 48,900,
+    # line 5 = 43,900, the 5,000 at 0%; tax(43,900) = 1,240 + 12% × 31,500 = 5,020.
+    # Funding 20,000 sells a short-term lot with basis 50 a share: 10,000 of short-term gain.
+    # TI 58,900; line 5 = 53,900 (past 49,450): line 9 = 0, line 17 = 5,000 → 750;
+    # line 22 = tax(53,900) = 5,800 + 22% × 3,500 = 6,570; line 23 = 7,320 < line 24 = 7,670.
+    # Tax cost 7,320 − 5,020 = 2,300.
+    h = _withdrawal_household(("L1", "T1", "VTI", 400.0, 20000.0, "2026-06-01"), 20000.0,
+                              ordinary_income=60000.0, realized_long_term=5000.0)
+    p = plan(h)
+    assert p.evaluation.tax_cost == pytest.approx(2300, abs=TOL)
+    assert p.model["tax_cost"] == pytest.approx(2300, abs=TOL)
