@@ -106,8 +106,9 @@ class PlanProblem:
         """Why ``household`` needs a new program rather than new Parameter values ([] if none).
 
         Tables are compared by identity: derive variants with ``with_tax``/``with_settings``
-        so the unchanged tables are shared. A flip of ``carryforward_value > deduction_rate``
-        adds or drops one of TaxCost's binaries, so it is structural too.
+        so the unchanged tables are shared. A flip of ``carryforward_value`` against the
+        deduction's value (TaxCost.deduction_binary) adds or drops one of TaxCost's binaries,
+        so it is structural too.
         """
         old, new = self.household, household
         reasons = [name for name in _TABLES if getattr(old, name) is not getattr(new, name)]
@@ -117,9 +118,8 @@ class PlanProblem:
                     and getattr(old.tax, f.name) != getattr(new.tax, f.name)]
         reasons += [f"plan.{f.name}" for f in fields(old.settings) if f.name not in PARAMETER_SETTINGS
                     and getattr(old.settings, f.name) != getattr(new.settings, f.name)]
-        if (old.tax.carryforward_value > old.tax.deduction_rate) != \
-                (new.tax.carryforward_value > new.tax.deduction_rate):
-            reasons.append("tax.carryforward_value > tax.deduction_rate flips")
+        if self.tax.deduction_binary(old.tax) != self.tax.deduction_binary(new.tax):
+            reasons.append("tax.carryforward_value against the deduction's value flips")
         return reasons
 
     def update(self, household: models.Household) -> bool:

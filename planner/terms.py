@@ -67,9 +67,9 @@ class TaxCost:
             z = self._binary("year_is_net_gain")
             cons += [self.a <= max(s_max, 0.0) * z, self.b <= max(l_max, 0.0) * z,
                      self.d <= limit * (1 - z), self.c <= -t_min * (1 - z)]
-        if (schedule or tax.carryforward_value > tax.deduction_rate) and c_max > 0:
-            # A carryover worth more than the deduction (or schedule mode, where the
-            # deduction's worth varies): force d = min(limit, loss) explicitly.
+        self._c_max, self._d_max = c_max, d_max
+        if self.deduction_binary(tax):
+            # The carryover may be worth more than the deduction: force d = min(limit, loss).
             w = self._binary("carryover_is_positive")
             cons += [self.c <= -t_min * w, self.d >= limit * w]
         par = p.parameters
@@ -89,6 +89,24 @@ class TaxCost:
         self.set_constant()
         self.expression = year_tax - par.carryforward_value * carryover - self.constant
         self.realized = p.realized_st + p.realized_lt
+
+    def deduction_binary(self, tax) -> bool:
+        """Whether d = min(limit, loss) needs forcing: where the objective might prefer a
+        smaller deduction, because a dollar carried over (carryforward_value) can be worth
+        more than the dollar deducted. Flat mode: deduction_rate. Schedule mode: the lowest
+        marginal rate the deduction can save, when taxable income stays positive however
+        large the deduction (x ≥ 0 in planner.schedule_tax): the bracket rate there plus the
+        state rate (NIIT only adds); otherwise the deduction may save nothing."""
+        if self._c_max <= 0:
+            return False
+        if tax.schedule is None:
+            return tax.carryforward_value > tax.deduction_rate
+        t = tax.status_tables
+        x_lo = tax.ordinary_income - max(t.standard_deduction, tax.itemized_deductions) - self._d_max
+        if x_lo < 0:
+            return True
+        rate = t.brackets.rates[int(np.searchsorted(t.brackets.edges, x_lo, side="right")) - 1]
+        return not rate + tax.state_rate > tax.carryforward_value
 
     def _binary(self, name: str) -> cp.Variable:
         z = cp.Variable(name=name, boolean=True)
