@@ -45,7 +45,7 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from models import FilingStatus, load_household
-from planner.optimizer import PlanProblem
+from planner.problem import PlanProblem
 SCHEDULE_BINARIES = {"regular_tax_is_smaller", "loss_exceeds_used_deduction"}
 folder, changes = sys.argv[2], json.loads(sys.argv[3])
 h = load_household(folder)
@@ -65,18 +65,17 @@ schedule = [b.name() for b in problem.tax.binaries if b.name() in SCHEDULE_BINAR
 # cvxpy program of each region is not charged), so it is the decomposition's best case.
 import itertools
 import cvxpy as cp
-from planner import optimizer, solver
+from planner.solve import solve
 fixed_vars = [b for b in problem.tax.binaries if b.name() in schedule]
 decomposition_s, decomposition_best = 0.0, float("inf")
 if fixed_vars:
     for combo in itertools.product([0.0, 1.0], repeat=len(fixed_vars)):
         region = cp.Problem(problem.problem.objective,
                             problem.problem.constraints + [b == v for b, v in zip(fixed_vars, combo)])
-        options = {**optimizer.LP_OPTIONS, "mip_rel_gap": 0.0, "mip_abs_gap": problem.abs_gap}
-        out, _ = solver.solve(region, problem.abs_gap, 600.0, options,
-                              priority=[b for b in problem.priority if b.id not in {f.id for f in fixed_vars}])
+        out, _ = solve(region, problem.options(600.0),
+                       priority=[b for b in problem.priority if b.id not in {f.id for f in fixed_vars}])
         decomposition_s += out.seconds
-        if out.status == "optimal":
+        if out.status.value == "optimal":
             decomposition_best = min(decomposition_best, out.objective)
 print(json.dumps({"build_s": t1 - t0, "solve_s": t2 - t1, "status": result.status.value,
                   "decomposition_s": decomposition_s if fixed_vars else None,

@@ -12,6 +12,19 @@ from .errors import InputError
 from .tax_tables import StatusTables, TablesBook, shipped_tables
 
 
+def _coerce_enums(settings: object) -> None:
+    """Turn a string given for an enum field into the enum (``filing_status="married_joint"``
+    from Python, as the TOML reader does), so a bad name fails here and not deep in a plan."""
+    for f in fields(settings):
+        kind = _ENUM_FIELDS.get(f.type)     # annotations are strings (postponed evaluation)
+        value = getattr(settings, f.name)
+        if kind is not None and not isinstance(value, kind):
+            object.__setattr__(settings, f.name, kind(value))
+
+
+_ENUM_FIELDS = {"FilingStatus": FilingStatus, "DriftShape": DriftShape}
+
+
 @dataclass(frozen=True)
 class TaxProfile:
     """The year's tax position before the plan (dollars) and how its tax is computed.
@@ -38,6 +51,9 @@ class TaxProfile:
     deferred_gain_rate: float = 0.0      # the tax you expect to pay later on a dollar of
     #                                      unrealized gain, discounted (0: off)
     tables: TablesBook = field(default_factory=shipped_tables, repr=False)
+
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
 
     @property
     def loss_limit(self) -> float:
@@ -137,6 +153,9 @@ class PlanSettings:
     max_weight: float | None = None
     time_limit_s: float = 60.0
     mip_gap_abs_fraction: float = 1e-6
+
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
 
     @classmethod
     def field_names(cls) -> list[str]:

@@ -25,9 +25,7 @@ import math
 import cvxpy as cp
 import numpy as np
 
-from ._models import models
-
-schedule = models.schedule
+from models.schedule import NIIT_RATE, PREFERENTIAL_RATES
 
 
 def _pieces(edges, rates, lo: float, hi: float) -> list[tuple[float, float]]:
@@ -76,7 +74,7 @@ class ScheduleTax:
             max(t.standard_deduction, profile.itemized_deductions)
         edges, rates = t.brackets.edges, t.brackets.rates
         g_edges = (0.0, t.zero_rate_max, t.fifteen_rate_max)
-        g_rates = schedule.PREFERENTIAL_RATES
+        g_rates = PREFERENTIAL_RATES
         self.constraints: list = []
         cons = self.constraints
         a_max, b_max, d_max = bounds["a_max"], bounds["b_max"], bounds["d_max"]
@@ -111,7 +109,7 @@ class ScheduleTax:
         shift = Q + min(profile.other_investment_income, O - t.niit_threshold)
         if k_hi + shift > 0:
             niit = cp.Variable(name="niit", nonneg=True)
-            cons.append(niit >= schedule.NIIT_RATE * (k + shift))
+            cons.append(niit >= NIIT_RATE * (k + shift))
         else:
             niit = 0.0
         self.tax = fed + niit + profile.state_rate * k
