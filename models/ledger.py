@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import DAY, holding_start, is_long_term, iso
-from .enums import Rule, Term
+from .enums import Rule, Term, WashSale
 from .household import Household
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
@@ -28,6 +28,7 @@ class Parcel:
     basis: float
     start: np.datetime64
     adjusted: bool = False      # carries a wash-sale basis adjustment
+    deferred: float = 0.0       # of ``basis``, the disallowed loss a wash moved in (dollars)
 
 
 @dataclass
@@ -76,6 +77,25 @@ class HistoryWash:
     by_trade: bool
 
 
+@dataclass(frozen=True)
+class Wash:
+    """Loss shares matched to replacement shares (SPEC §4 ``washes``)."""
+    loss_row: int               # trade-list row of the loss sale; 0 for a history sale
+    loss_lot: str
+    loss_account: int
+    symbol: str
+    sold: np.datetime64
+    term: Term
+    replacement: str            # 'lot', 'history', 'trade' or 'scheduled'
+    replacement_lot: str        # its lot ('' for an untracked purchase)
+    replacement_account: int
+    replacement_symbol: str
+    acquired: np.datetime64
+    shares: float
+    disallowed: float
+    permanent: bool             # the replacement sits in a tax-advantaged account
+
+
 @dataclass
 class Ledger:
     """The outcome of applying a trade list."""
@@ -90,6 +110,8 @@ class Ledger:
     whole_lot: set = field(default_factory=set)  # trade positions that sold all a lot held
     trade_amount: np.ndarray | None = None      # dollars per applied trade row
     trade_security: np.ndarray | None = None
+    washes: list[Wash] = field(default_factory=list)   # every new wash (trades, schedule)
+    deferred_kept: float = 0.0  # disallowed losses in the basis of replacement shares still held
 
     def realize(self, term: Term, amount: float) -> None:
         if term is Term.LONG:
@@ -157,9 +179,15 @@ class _Walker:
         cash = h.accounts.cash + h.account_flows
         amount = np.zeros(len(t))
 
-        events = [(d, 0, i) for d, i in self.history_loss_sales()]
-        events += [(t.date[i], 1, i) for i in valid]
-        for _, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+        # Each day: history sales, then buys, then sells in the order their shares were acquired
+        # (Treas. Reg. 1.1091-1(b): same-day dispositions in the order of acquisition), then
+        # file order. A buy creating a lot comes before a same-day sale of it.
+        events = [(d, 0, d, i) for d, i in self.history_loss_sales()]
+        events += [(t.date[i], 1, t.date[i], i) if t.is_buy[i] else
+                   (t.date[i], 2, self.states[self.lot_of[i]].acquired
+                    if self.lot_of[i] in self.states else self.acquired_of(self.lot_of[i]), i)
+                   for i in valid]
+        for _, kind, _, i in sorted(events, key=lambda e: (e[0], e[1], e[2], e[3])):
             if kind == 0:
                 self.history_sale(i, pool)
                 continue
@@ -174,10 +202,16 @@ class _Walker:
                 amount[i] = value
         self.out.cash_after = cash
         self.out.trade_amount = amount
+        self.out.deferred_kept += sum(p.deferred for st in self.states.values() if st.held
+                                      for p in st.parcels if p.quantity > QTY_TOL)
         self.out.trade_security = np.array([self.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
         if holdings:
             self.finish_lots()
         return self.out
+
+    def acquired_of(self, lot_id: str) -> np.datetime64:
+        st = self.state(lot_id)
+        return st.acquired if st is not None else np.datetime64("NaT")
 
     def check_rows(self) -> list[int]:
         """Rows that can be applied; the others become violations."""
@@ -255,7 +289,7 @@ class _Walker:
         for i, st in buy_lots.items():
             acq.append(Acquisition(t.date[i], st.group, st.account, bool(taxable[st.account]),
                                    float(t.quantity[i]), "lot:" + st.lot_id, st.lot_id, True,
-                                   "trade", len(acq)))
+                                   "trade", len(acq), st.symbol))
         return acq
 
     def history_loss_sales(self) -> list[tuple[np.datetime64, int]]:
@@ -290,6 +324,7 @@ class _Walker:
             if parcel.quantity - take <= QTY_TOL * max(1.0, parcel.quantity):
                 take = parcel.quantity
             basis = parcel.basis * take / parcel.quantity
+            parcel.deferred -= parcel.deferred * take / parcel.quantity
             left -= take
             parcel.basis -= basis
             parcel.quantity -= take
@@ -315,11 +350,13 @@ class _Walker:
             for m in pool.match(st.group, date, shares, "lot:" + st.lot_id):
                 amount = per_share * m.shares
                 disallowed += amount
+                self.record_wash(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, term,
+                                 m, amount)
                 if m.acquisition.taxable:
                     self.adjust(m.acquisition, m.shares, amount, start, date)
                 else:
                     permanent += amount
-            if disallowed > 0:
+            if disallowed > 0 and self.h.settings.wash_sale is WashSale.AVOID:
                 self.out.violate(Rule.WASH_SALE,
                                  f"trades row {self.t.row[i]}: loss of {-gain:,.2f} on lot '{st.lot_id}' "
                                  f"({st.symbol}) sold {iso(date)} is washed by a purchase within 30 days; "
@@ -349,6 +386,8 @@ class _Walker:
             amount = per_share * m.shares
             disallowed += amount
             by_trade |= m.acquisition.source == "trade"
+            self.record_wash(0, hist.lot_id[i], int(hist.account[i]), hist.symbol[i], hist.date[i],
+                             term, m, amount)
             if m.acquisition.taxable:
                 self.adjust(m.acquisition, m.shares, amount, sold_start, hist.date[i])
             else:
@@ -359,9 +398,18 @@ class _Walker:
                                                    permanent, term, by_trade))
         if self.in_year(hist.date[i]):
             self.out.realize(term, disallowed)
-        if by_trade:
+        if by_trade and self.h.settings.wash_sale is WashSale.AVOID:
             self.out.violate(Rule.WASH_SALE, f"a buy in the trade list washes the loss on {hist.symbol[i]} "
                                              f"sold {iso(hist.date[i])} (transactions.csv); {disallowed:,.2f} disallowed")
+
+    def record_wash(self, row: int, lot: str, account: int, symbol: str, sold: np.datetime64,
+                    term: Term, m, amount: float) -> None:
+        acq = m.acquisition
+        if acq.taxable and not acq.lot_id:   # an untracked purchase keeps the deferred loss
+            self.out.deferred_kept += amount
+        self.out.washes.append(Wash(row, lot, account, symbol, sold, term, acq.source, acq.lot_id,
+                                    acq.account, acq.symbol, acq.date, m.shares, amount,
+                                    not acq.taxable))
 
     def history_start(self, i: int) -> np.datetime64 | None:
         """Holding start of shares sold in the history, where their lot is known."""
@@ -395,7 +443,8 @@ class _Walker:
             start = parcel.start if sold_start is None else \
                 tacked_start(parcel.start, acq.date, sold_start, sold)
             moved = parcel.basis * take / parcel.quantity
-            new = Parcel(take, moved + amount * take / shares, start, adjusted=True)
+            new = Parcel(take, moved + amount * take / shares, start, adjusted=True,
+                         deferred=amount * take / shares)
             parcel.basis -= moved
             parcel.quantity -= take
             st.parcels.insert(st.parcels.index(parcel), new)
@@ -477,10 +526,13 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
     lots = h.lots
     recent = np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi))
     account = lots.account[recent]
-    for k, (day, group, acc, tax, qty, lot_id) in enumerate(zip(
+    symbols = h.securities.symbol
+    for k, (day, group, acc, tax, qty, lot_id, sec) in enumerate(zip(
             lots.acquired[recent], h.security_group[lots.security[recent]].tolist(), account.tolist(),
-            taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist())):
-        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k))
+            taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist(),
+            lots.security[recent].tolist())):
+        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k,
+                               symbols[sec]))
     hist = h.history
     in_window = np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi))
     if len(in_window):
@@ -490,7 +542,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
             purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
             acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
                                    bool(taxable[hist.account[i]]), float(hist.quantity[i]),
-                                   purchase, "", False, "history", len(acq)))
+                                   purchase, "", False, "history", len(acq), hist.symbol[i]))
     flows = h.cashflows
     sec_index = h.securities.index
     for i in np.flatnonzero(flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)):
@@ -499,7 +551,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
                                bool(taxable[flows.account[i]]),
                                float(flows.amount[i] / h.securities.price[sec]),
                                f"scheduled:{i}", "", bool(flows.date[i] >= h.as_of),
-                               "scheduled", len(acq)))
+                               "scheduled", len(acq), flows.symbol[i]))
     return acq
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .enums import DriftShape, FilingStatus
+from .enums import DriftShape, FilingStatus, WashSale
 from .errors import InputError
 from .household import Household
 from .settings import PlanSettings, TaxProfile
@@ -120,6 +120,12 @@ def coerce_setting(key: str, value: Any, fail) -> Any:
         if str(value) not in {s.value for s in DriftShape}:
             fail(f"expected one of {', '.join(s.value for s in DriftShape)}, got '{value}'")
         return DriftShape(str(value))
+    if key == "wash_sale":
+        text = str(value).lower()
+        if text not in {w.value for w in WashSale} | {"true", "false"}:
+            fail(f"expected one of {', '.join(w.value for w in WashSale)}, got {value!r}")
+        # A boolean (deprecated) passes through as one: PlanSettings maps it and says so.
+        return text == "true" if text in ("true", "false") else WashSale(text)
     if isinstance(default, bool):
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"

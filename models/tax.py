@@ -53,7 +53,10 @@ def net_year(short_term: float, long_term: float, profile: TaxProfile) -> YearRe
     return YearResult(short_term, long_term, net_st, net_lt, deduction, carry_st, carry_lt, tax)
 
 
-def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile) -> float:
-    """Tax of the year with the plan minus without it, less the value of the extra carryover."""
+def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile,
+             deferred: float = 0.0) -> float:
+    """Tax of the year with the plan minus without it, less the value of the extra carryover and
+    of ``deferred``: the plan's disallowed losses moved into the basis of replacement shares it
+    keeps (SPEC §2), each dollar worth ``carryforward_value`` like a dollar carried over."""
     return (with_plan.tax - without_plan.tax
-            - profile.carryforward_value * (with_plan.carryover - without_plan.carryover))
+            - profile.carryforward_value * (with_plan.carryover - without_plan.carryover + deferred))

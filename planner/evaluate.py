@@ -38,6 +38,36 @@ class Evaluation:
     violations: list[dict]
 
     @property
+    def deferred(self) -> float:
+        """The trades' disallowed losses moved into replacement shares kept (dollars)."""
+        return self.ledger.deferred_kept - year_without_trades(self.household)[3]
+
+    @property
+    def disallowed(self) -> float:
+        return float(sum(w.disallowed for w in self.ledger.washes))
+
+    @property
+    def permanently_disallowed(self) -> float:
+        return float(sum(w.disallowed for w in self.ledger.washes if w.permanent))
+
+    def washes_frame(self) -> pd.DataFrame:
+        """Every wash the trades cause (SPEC §4 ``washes``), one row per loss-replacement match."""
+        h = self.household
+        rows = [{"loss_row": w.loss_row or None, "loss_lot": w.loss_lot,
+                 "account_id": h.accounts.id[w.loss_account], "symbol": w.symbol,
+                 "date": str(w.sold), "term": w.term.value, "replacement": w.replacement,
+                 "replacement_lot": w.replacement_lot,
+                 "replacement_account_id": h.accounts.id[w.replacement_account],
+                 "replacement_symbol": w.replacement_symbol, "acquired": str(w.acquired),
+                 "shares": w.shares, "disallowed": w.disallowed,
+                 "treatment": "permanent" if w.permanent else "deferred"}
+                for w in self.ledger.washes if w.loss_row or w.replacement == "trade"]
+        return pd.DataFrame(rows, columns=["loss_row", "loss_lot", "account_id", "symbol", "date", "term",
+                                           "replacement", "replacement_lot", "replacement_account_id",
+                                           "replacement_symbol", "acquired", "shares", "disallowed",
+                                           "treatment"])
+
+    @property
     def objective(self) -> float:
         return self.tax_cost + self.trading_cost + self.drift_penalty
 
@@ -90,6 +120,10 @@ class Evaluation:
             "year": self.year.as_dict(),
             "year_without_trades": self.year_without.as_dict(),
             "tax_cost": _r(self.tax_cost),
+            "washes": _records(self.washes_frame()),
+            "wash_totals": {"disallowed": _r(self.disallowed),
+                            "permanently_disallowed": _r(self.permanently_disallowed),
+                            "deferred_kept": _r(self.deferred)},
             "trading_cost": _r(self.trading_cost),
             "drift_penalty": _r(self.drift_penalty),
             "objective": _r(self.objective),
@@ -148,8 +182,10 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     tax = h.tax
     year = models.tax.net_year(tax.realized_short_term + ledger.short_term,
                                tax.realized_long_term + ledger.long_term, tax)
-    year_without = year if len(trades) == 0 else year_without_trades(h)[0]
-    cost = models.tax.tax_cost(year, year_without, tax)
+    without = year_without_trades(h)
+    year_without = year if len(trades) == 0 else without[0]
+    deferred = ledger.deferred_kept - without[3]
+    cost = models.tax.tax_cost(year, year_without, tax, deferred)
     w_before = allocation.weights_before(h)
     w_after = allocation.class_values(h, ledger.shares_after, ledger.cash_after) / h.total_value
     violations = list(ledger.violations)
@@ -171,7 +207,7 @@ def year_without_trades(h: Household):
         tax = h.tax
         _WITHOUT[h] = (models.tax.net_year(tax.realized_short_term + ledger.short_term,
                                            tax.realized_long_term + ledger.long_term, tax),
-                       ledger.short_term, ledger.long_term)
+                       ledger.short_term, ledger.long_term, ledger.deferred_kept)
     return _WITHOUT[h]
 
 

@@ -30,7 +30,7 @@ class TaxCost:
         tax = h.tax
         self.program = p
         from .evaluate import year_without_trades
-        self.without, washed_st, washed_lt = year_without_trades(h)
+        self.without, washed_st, washed_lt, _ = year_without_trades(h)
         s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
         l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
         st_coef, lt_coef = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub
