@@ -602,3 +602,76 @@ def wash_restrictions(h: Household) -> WashRestrictions:
         own_unused[h.lots.index.positions(list(own))] = list(own.values())
     blocked = unused[lot_group] - own_unused > QTY_TOL
     return WashRestrictions(blocked, no_buy)
+
+
+@dataclass(frozen=True)
+class PastLoss:
+    """A loss sold in the last 30 days whose loss shares purchases made by ``as_of`` did not all
+    replace: a buy on ``as_of`` or a scheduled purchase may still wash the rest."""
+    row: int                    # history row
+    date: np.datetime64
+    group: int
+    shares: float               # loss shares not yet replaced
+    per_share: float            # loss per share, dollars
+    term: Term
+    in_year: bool               # sold in the tax year of as_of (its disallowance counts in it)
+
+
+@dataclass(frozen=True)
+class PlanWashes:
+    """What the wash-sale rule holds for a plan trading on ``as_of``, before its trades.
+
+    ``supply``: purchases made by ``as_of`` (lots acquired in the window, history buys,
+    scheduled purchases up to ``as_of``) dated from ``as_of`` − 30 days, with the shares the
+    past losses left unused, in the order they replace loss shares (Treas. Reg. 1.1091-1(c)).
+    ``scheduled``: purchases scheduled after ``as_of``, within 30 days, in that order. A buy of
+    the plan comes between the two. ``past``: the past losses still open to a purchase. The
+    ``fixed_*`` amounts are the past losses washed by purchases scheduled on ``as_of``: the
+    year's new results and the deferred loss kept, whatever the plan does.
+    """
+    supply: list[Acquisition]
+    scheduled: list[Acquisition]
+    past: list[PastLoss]
+    fixed_short_term: float
+    fixed_long_term: float
+    fixed_deferred: float
+    fixed_disallowed: float
+    fixed_permanent: float
+
+
+def plan_washes(h: Household) -> PlanWashes:
+    """The wash-sale state a plan on ``as_of`` meets (as :func:`apply_trades` would find it)."""
+    walker = _Walker(h, TradeList.empty())
+    hist = h.history
+    loss = h.history_loss
+    first = min([h.as_of] + list(hist.date[loss]))
+    acquisitions = existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW)
+    pool = ReplacementPool([a for a in acquisitions if a.date <= h.as_of])
+    later = ReplacementPool([a for a in acquisitions if a.date > h.as_of])
+    fixed = {Term.SHORT: 0.0, Term.LONG: 0.0}
+    deferred = disallowed = permanent = 0.0
+    past = []
+    for _, i in sorted(walker.history_loss_sales(), key=lambda e: (e[0], e[1])):
+        shares = float(hist.quantity[i])
+        per_share = -float(hist.realized_gain[i]) / shares
+        term = walker.history_term(i, walker.history_start(i))
+        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+        matched = 0.0
+        for m in pool.match(int(h.history_group[i]), hist.date[i], shares, own):
+            matched += m.shares
+            if m.acquisition.counts:
+                if walker.in_year(hist.date[i]):
+                    fixed[term] += per_share * m.shares
+                disallowed += per_share * m.shares
+                if m.acquisition.taxable:
+                    deferred += per_share * m.shares
+                else:
+                    permanent += per_share * m.shares
+        if shares - matched > QTY_TOL and hist.date[i] + WINDOW >= h.as_of:
+            past.append(PastLoss(int(i), hist.date[i], int(h.history_group[i]), shares - matched,
+                                 per_share, term, walker.in_year(hist.date[i])))
+    supply = [a for acqs in pool.by_group.values() for a in acqs
+              if a.date >= h.as_of - WINDOW and a.unused > QTY_TOL]
+    scheduled = [a for acqs in later.by_group.values() for a in acqs]
+    return PlanWashes(supply, scheduled, past, fixed[Term.SHORT], fixed[Term.LONG], deferred,
+                      disallowed, permanent)

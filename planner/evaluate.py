@@ -44,6 +44,7 @@ class Evaluation:
 
     @property
     def disallowed(self) -> float:
+        """Every new wash's disallowed loss (the trades' and the schedule's), dollars."""
         return float(sum(w.disallowed for w in self.ledger.washes))
 
     @property

@@ -150,6 +150,9 @@ class Layout:
         sell_usd = np.clip(np.nan_to_num(sell_usd), 0.0, self.sell_ub)
         buy_usd = np.maximum(np.nan_to_num(buy_usd), 0.0)
         s = np.flatnonzero(sell_usd >= MIN_TRADE_DOLLARS)
+        # Sells in the order their shares were acquired (then lots.csv order): the order the
+        # wash-sale rule takes same-day loss sales in (Reg. 1.1091-1(b)), as the program did.
+        s = s[np.lexsort((self.sell_lot[s], h.lots.acquired[self.sell_lot[s]]))]
         b = np.flatnonzero(buy_usd >= MIN_TRADE_DOLLARS)
         lots = self.sell_lot[s]
         price_s = h.lot_price[lots]

@@ -20,6 +20,7 @@ from .result import Plan
 from .program import Program
 from .rules import Band, NoWashSale, PlanRule, rules_for
 from .terms import DriftPenalty, TaxCost, TradingCost
+from .washes import MAX_PAIRS, pair_estimate
 
 SolveStatus = models.SolveStatus
 # The relaxations are solved without presolve: since the columns a rule caps at zero are
@@ -76,6 +77,12 @@ class PlanProblem:
         if self.rules is None:
             self.rules = rules_for(h)
         layout = Layout.of(h)
+        # wash_sale = "price" on a book too big to price pair by pair: plan as "avoid" (the
+        # evaluator then finds no wash either way), and say so.
+        self.wash_fallback = h.settings.wash_sale is models.WashSale.PRICE and \
+            pair_estimate(h, layout) > MAX_PAIRS
+        if self.wash_fallback:
+            self.rules = self.rules + [NoWashSale()]
         sell_zero = np.zeros(layout.n_sell, dtype=bool)
         buy_zero = np.zeros(layout.n_buy, dtype=bool)
         for rule in self.rules:
@@ -86,7 +93,7 @@ class PlanProblem:
                 buy_zero |= b_cap
         # A column a rule caps at zero is no column at all: the solver never sees it.
         self.layout = layout.without(sell_zero, buy_zero)
-        self.program = p = Program(self.layout)
+        self.program = p = Program(self.layout, price_washes=not self.wash_fallback)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
@@ -180,8 +187,14 @@ class PlanProblem:
         def v(x):
             value = x.value
             return float(np.sum(value)) if value is not None else float("nan")
-        return {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
-                "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+        out = {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
+               "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+        washes = self.program.washes
+        if washes is not None:   # every new wash, as the evaluator's ``washes`` sum them
+            out.update(disallowed=v(washes.disallowed_expr) + washes.fixed_disallowed,
+                       permanently_disallowed=v(washes.permanent_expr) + washes.fixed_permanent,
+                       deferred_kept=v(self.tax.deferred))
+        return out
 
     def trades(self):
         p = self.program

@@ -246,7 +246,7 @@ def rules_for(h) -> list[PlanRule]:
     """The rules the settings switch on, in the order infeasibility is diagnosed."""
     s = h.settings
     rules: list[PlanRule] = [Band(), CashReserve()]
-    if s.wash_sale:
+    if s.wash_sale is models.WashSale.AVOID:
         rules.append(NoWashSale())
     if s.cash_first:
         rules.append(CashFirst())

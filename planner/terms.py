@@ -30,12 +30,18 @@ class TaxCost:
         tax = h.tax
         self.program = p
         from .evaluate import year_without_trades
-        self.without, washed_st, washed_lt, _ = year_without_trades(h)
+        self.without, washed_st, washed_lt, deferred_without = year_without_trades(h)
+        washes = p.washes
+        if washes is not None:   # the program prices every new wash; only the fixed part here
+            washed_st, washed_lt = washes.fixed_short_term, washes.fixed_long_term
         s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
         l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
         st_coef, lt_coef = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub
         s_min, s_max = s0 + np.minimum(st_coef, 0).sum(), s0 + np.maximum(st_coef, 0).sum()
         l_min, l_max = l0 + np.minimum(lt_coef, 0).sum(), l0 + np.maximum(lt_coef, 0).sum()
+        if washes is not None:
+            s_min, s_max = s_min + washes.short_term_range[0], s_max + washes.short_term_range[1]
+            l_min, l_max = l_min + washes.long_term_range[0], l_max + washes.long_term_range[1]
         t_min, t_max = s_min + l_min, s_max + l_max
         limit = tax.loss_limit
         # A year that is surely a net loss (t_max ≤ 0) taxes no gain at either rate.
@@ -70,7 +76,11 @@ class TaxCost:
         self.expression = (par.short_term_rate * self.a + par.long_term_rate * self.b
                            - par.deduction_rate * self.d - par.carryforward_value * self.c
                            - self.constant)
-        self.realized = p.realized_st + p.realized_lt
+        if washes is not None:   # SPEC §2: deferred losses kept are worth carryforward_value
+            self.deferred = washes.deferred_expr + (washes.fixed_deferred - deferred_without)
+            self.expression = self.expression - par.carryforward_value * self.deferred
+            self.binaries += washes.binaries
+        self.realized = p.realized_st + p.realized_lt + (washed_st + washed_lt)
 
     def _binary(self, name: str) -> cp.Variable:
         z = cp.Variable(name=name, boolean=True)
