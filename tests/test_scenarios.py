@@ -146,7 +146,7 @@ def test_scenario_c_without_the_wash_rule_the_vxus_sale_would_be_lost_for_good()
     h = load_household(EXAMPLES / "scenario_c")
     rows = pd.read_csv(EXAMPLES / "scenario_c" / "trades.csv")
     rows.loc[len(rows)] = ["2026-12-01", "TAX_SAM", "VXUS", "sell", 250, 68.90, "C-TAX-VXUS-260615"]
-    ev = evaluate(h, rows)
+    ev = evaluate(h.with_settings(wash_sale=models.WashSale.AVOID), rows)
     sales = ev.sales_frame()
     vxus = sales[sales["lot_id"] == "C-TAX-VXUS-260615"]
     assert vxus["permanently_disallowed"].sum() == pytest.approx(1825.0, abs=0.01)
