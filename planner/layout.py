@@ -201,11 +201,16 @@ class Layout:
         return reason
 
     def _buy_reasons(self, b: np.ndarray, s: np.ndarray, sell_reason: np.ndarray) -> np.ndarray:
+        """A replacement restores exposure a harvest sold in the same account and class; a buy
+        in an account that sold nothing deploys cash; the rest rebalances. (An IRA buy is never
+        a replacement: nothing is harvested there.)"""
         h = self.household
         reason = np.full(len(b), Reason.REBALANCE.value, dtype=object)
         no_sales = ~np.isin(self.buy_account[b], self.sell_account[s])
         reason[no_sales] = Reason.CASH.value
-        harvested = h.security_class[self.sell_security[s][sell_reason == Reason.HARVEST.value]]
-        replacing = np.isin(h.security_class[self.buy_security[b]], harvested)
-        reason[replacing] = Reason.REPLACEMENT.value
+        n_classes = len(h.classes)
+        harvest = sell_reason == Reason.HARVEST.value
+        harvested = self.sell_account[s][harvest] * n_classes + h.security_class[self.sell_security[s][harvest]]
+        key = self.buy_account[b] * n_classes + h.security_class[self.buy_security[b]]
+        reason[np.isin(key, harvested)] = Reason.REPLACEMENT.value
         return reason

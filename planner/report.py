@@ -71,6 +71,26 @@ def plan_text(plan) -> str:
         parts.append(section("Trades", "none: doing nothing is optimal"))
     parts.append(section("Tax year", tax_table(s["year"], s["year_without_trades"], s["tax_cost"])))
     parts.append(section("Allocation", drift_table(s["drift"])))
+    if s["washes"]:
+        washes = pd.DataFrame(s["washes"])[["loss_lot", "symbol", "replacement_lot", "replacement",
+                                            "replacement_account_id", "acquired", "shares",
+                                            "disallowed", "treatment"]]
+        taken = "\n".join(f"{w['loss_lot']}: {w['why']}" for w in s["washes_taken"])
+        t = s["wash_totals"]
+        parts.append(section(f"Washes taken (wash_sale = {s['settings']['wash_sale']})",
+                             washes.to_string(index=False, float_format=_money) + "\n\n" + taken +
+                             f"\n\ndisallowed {_money(t['disallowed'])}, of it lost for good "
+                             f"{_money(t['permanently_disallowed'])}; deferred into shares kept "
+                             f"{_money(t['deferred_kept'])}"))
+    if s["blocked_losses"]:
+        parts.append(section("Losses the wash-sale rule blocks or makes costly", "\n".join(
+            f"{b['lot_id']} ({b['symbol']}, {b['account_id']}): loss {_money(b['unrealized_loss'])}, "
+            f"a sale today washes {b['shares_a_sale_today_washes']:g} sh "
+            f"({b['of_them_lost_for_good']:g} for good); free to harvest from "
+            f"{b['free_to_harvest_from']}; blocked by "
+            + "; ".join(f"{x['shares']:g} sh {x['symbol']} {x['date']} in {x['account_id']} ({x['what']})"
+                        for x in b["blocked_by"]) + f". {b['plan']}" for b in s["blocked_losses"])))
+    parts.append(section("Why each class", "\n".join(f"{c}: {note}" for c, note in s["classes"].items())))
     rows = s["restrictions"]
     parts.append(section("Restrictions (wash sale)", "\n".join(
         f"{r['wash_group']}: no buy before {r['no_buy_before']} ({r['reason']})" for r in rows) or "none"))
