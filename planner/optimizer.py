@@ -246,8 +246,21 @@ def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
                 gap=result.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": result.method,
                         "nodes": result.nodes, "mixed_integer": problem.is_mip, **problem.size(),
+                        "wash_sale": _wash_note(problem),
                         **({"sifting": problem.highs.sifting_stats} if problem.highs.sifting_stats else {})},
                 restrictions=restrictions)
+
+
+def _wash_note(problem: PlanProblem) -> str:
+    """How the program treated the wash-sale rule (SPEC §3), in words."""
+    setting = problem.household.settings.wash_sale
+    if problem.wash_fallback:
+        return (f"price asked, planned as avoid: more than {MAX_PAIRS} loss/replacement pairs to "
+                "price exactly on this book")
+    if setting is models.WashSale.PRICE:
+        w = problem.program.washes
+        return f"price: {len(w.pair_most)} loss/replacement pairs, {sum(v.size for v in w.binaries)} binaries"
+    return "avoid"
 
 
 def diagnose(h: models.Household, rules: list[PlanRule]) -> models.InfeasiblePlan:

@@ -102,6 +102,7 @@ def plan_text(plan) -> str:
     marker = "" if sv["status"] == "optimal" else "  ** stopped early: best plan found, not proven **"
     parts.append(section("Solver", f"{sv['name']} via {sv['via']}: {sv['status']}, gap "
                          f"{_money(sv['gap'])}, {sv['binaries']} binaries, "
-                         + ", ".join(f"{k} {v:.3f}s" for k, v in sv["seconds"].items()) + marker))
+                         + ", ".join(f"{k} {v:.3f}s" for k, v in sv["seconds"].items()) + marker
+                         + (f"\nwash sales: {sv['wash_sale']}" if sv.get("wash_sale") else "")))
     parts.append(section("Violations", violations_table(s["violations"])))
     return "\n".join(parts)

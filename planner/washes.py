@@ -12,7 +12,9 @@ each taking the earliest unused replacement shares of its window, share for shar
   the plan's buys, purchases scheduled after ``as_of``;
 
 and one variable m per (demand, supply) pair the window allows (never a loss lot's own
-purchase, Rev. Rul. 56-602). Greedy matching is then, pair by pair,
+purchase, Rev. Rul. 56-602). The plan's buys replace only past losses: a plan that sells a
+group at a loss buys none of it (a binary per group, as under ``avoid``), which keeps the
+pairs to the few recent and scheduled purchases. Greedy matching is then, pair by pair,
 
     m = min(need, avail),   need = demand − its earlier pairs,   avail = supply − earlier demands' pairs,
 
@@ -43,9 +45,9 @@ from ._models import models
 WINDOW = models.wash_sale.WINDOW
 TOL = 1e-9
 # Above this many (demand, supply) pairs the household is planned with wash_sale = "avoid"
-# instead (PlanProblem says so): a book with thousands of loss lots in groups bought last
-# month would carry a binary per pair.
-MAX_PAIRS = 20_000
+# instead, and the plan says so: each pair may carry a binary, and a 263-lot synthetic
+# household with 1,192 pairs found no plan in 60 s (scenario_d: 27 binaries, 0.3 s).
+MAX_PAIRS = 250
 
 
 class _Expr:
@@ -92,21 +94,20 @@ class _Supply:
     most_value: float = 0.0  # that column's upper bound, dollars
     sold: int = -1          # index of its 'sold' binary once needed
     processed: bool = False  # its lot's place in the order of sales has passed
+    used_most: float = 0.0  # shares earlier demands may take of it, at most
     pairs: list[int] = field(default_factory=list)
 
 
 def pair_estimate(h, lay) -> int:
     """Pairs the program would hold at most: loss demands × replacement supply, per group."""
     frame = models.ledger.plan_washes(h)
+    n = len(h.wash_groups)
     supply = np.bincount([a.group for a in frame.supply] +
-                         [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW],
-                         minlength=len(h.wash_groups))
-    if lay.n_buy:
-        supply = supply + np.bincount(lay.buy_group, minlength=len(h.wash_groups))
-    demand = np.bincount([loss.group for loss in frame.past], minlength=len(h.wash_groups))
-    if lay.n_sell:
-        demand = demand + np.bincount(lay.sell_group[lay.sell_taxable], minlength=len(h.wash_groups))
-    return int(supply @ demand)
+                         [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW], minlength=n)
+    bought = np.bincount(lay.buy_group, minlength=n) if lay.n_buy else np.zeros(n)
+    past = np.bincount([loss.group for loss in frame.past], minlength=n)
+    sold = np.bincount(lay.sell_group[lay.sell_taxable], minlength=n) if lay.n_sell else np.zeros(n)
+    return int(supply @ (past + sold) + bought @ past)
 
 
 class WashPricing:
@@ -123,10 +124,12 @@ class WashPricing:
         self._le: list[tuple[_Expr, float]] = []      # expr ≤ rhs
         self._eq: list[_Expr] = []                    # expr == 0
         self.pair_most: list[float] = []
+        self.cum_most: list[tuple[float, float]] = []  # bounds of the running totals v, u
         self.pair_ends: list[tuple[int, int]] = []    # (group-local demand id, supply id) for reports
         self.r_most: list[float] = []
         self.n_sold = 0
         self.n_binary = 0
+        self.n_group = 0
         self.short_term, self.long_term = _Expr(), _Expr()
         self.deferred, self.permanent, self.disallowed = _Expr(), _Expr(), _Expr()
         self._build(h, lay, frame)
@@ -141,15 +144,18 @@ class WashPricing:
         k = len(self.pair_most)
         self.pair_most.append(most)
         m = _Expr.var("m", k)
-        need = d.quantity
-        for q in d.pairs:
-            need = need.add(_Expr.var("m", q), -1.0)
-        avail = s.quantity
-        for q in s.pairs:
-            avail = avail.add(_Expr.var("m", q), -1.0)
+        # Running totals (a variable each, so every row stays a few nonzeros long): shares of
+        # the demand matched so far, shares of the supply used so far.
+        need = d.quantity if not d.pairs else d.quantity.add(_Expr.var("v", d.pairs[-1]), -1.0)
+        avail = s.quantity if not s.pairs else s.quantity.add(_Expr.var("u", s.pairs[-1]), -1.0)
+        self.cum_most.append((d.most, s.most))
+        self._eq.append(_Expr.var("v", k).add(m, -1.0).add(
+            _Expr.var("v", d.pairs[-1], -1.0) if d.pairs else _Expr()))
+        self._eq.append(_Expr.var("u", k).add(m, -1.0).add(
+            _Expr.var("u", s.pairs[-1], -1.0) if s.pairs else _Expr()))
         self._le.append((m.add(need, -1.0), 0.0))
         self._le.append((m.add(avail, -1.0), 0.0))
-        if s.least - sum(self.pair_most[q] for q in s.pairs) >= d.most - TOL:
+        if s.least - s.used_most >= d.most - TOL:
             self._le.append((need.add(m, -1.0), 0.0))          # surely covered: m = need
         else:
             b = self.n_binary
@@ -158,6 +164,7 @@ class WashPricing:
             self._le.append((avail.add(m, -1.0).add(_Expr.var("b", b, s.most)), s.most))
         d.pairs.append(k)
         s.pairs.append(k)
+        s.used_most += most
         if s.processed and s.sell_column >= 0:
             # The replacement lot's sale came earlier in the order: no wash into sold shares.
             self._le.append((m.add(_Expr.var("z", self._sold(s), most)), most))
@@ -191,6 +198,8 @@ class WashPricing:
         for s in supplies:
             if s.purchase and s.purchase == d.own:
                 continue
+            if d.past_date is None and s.kind == "buy":
+                continue   # the plan buys no group it sells at a loss in (one binary a group)
             if d.past_date is not None:   # a past loss: only new purchases in its window
                 if s.kind == "made" or s.date > d.past_date + WINDOW or \
                         (s.kind == "buy" and d.past_date + WINDOW < self.as_of):
@@ -235,6 +244,20 @@ class WashPricing:
             for a in later_by_group[g]:
                 supplies.append(_Supply(_Expr(const=a.quantity), a.quantity, a.quantity, a.taxable,
                                         a.purchase, "scheduled", a.date))
+            buys = np.flatnonzero(lay.buy_group == g) if lay.n_buy else np.zeros(0, int)
+            losses = np.flatnonzero((lay.sell_group == g) & taxable_col & (gain_share < 0)) if n_s \
+                else np.zeros(0, int)
+            if len(buys) and len(losses):
+                # Sell the group's losses or buy it, not both: a plan buy would wash the plan's
+                # own harvest (pricing that too would take a binary per loss lot and buy).
+                y = self.n_group
+                self.n_group += 1
+                most_sold = float(lay.sell_ub[losses].sum())
+                most_bought = float(lay.buy_ub[buys].sum())
+                sold = _Expr({("sell", int(c)): 1.0 for c in losses})
+                bought = _Expr({("buy", int(c)): 1.0 for c in buys})
+                self._le.append((sold.add(_Expr.var("y", y, most_sold)), most_sold))
+                self._le.append((bought.add(_Expr.var("y", y, -most_bought)), 0.0))
             demands: list[_Demand] = []
             for loss in past_by_group[g]:
                 self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
@@ -293,8 +316,13 @@ class WashPricing:
         self.r = cp.Variable(n_r, name="recovered_shares", bounds=[np.zeros(n_r), np.array(self.r_most)]) if n_r else None
         self.z = cp.Variable(self.n_sold, name="sells_replacement", boolean=True) if self.n_sold else None
         self.b = cp.Variable(self.n_binary, name="wash_is_supply_bound", boolean=True) if self.n_binary else None
-        self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "z": self.z, "b": self.b}
-        self.binaries = [v for v in (self.z, self.b) if v is not None]
+        self.y = cp.Variable(self.n_group, name="buys_group", boolean=True) if self.n_group else None
+        cum = np.array(self.cum_most).reshape(-1, 2)
+        self.v = cp.Variable(n_m, name="demand_matched", bounds=[np.zeros(n_m), cum[:, 0]]) if n_m else None
+        self.u = cp.Variable(n_m, name="supply_used", bounds=[np.zeros(n_m), cum[:, 1]]) if n_m else None
+        self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "z": self.z, "b": self.b,
+                       "y": self.y, "v": self.v, "u": self.u}
+        self.binaries = [v for v in (self.y, self.z, self.b) if v is not None]
         self.constraints: list[cp.Constraint] = []
         if self._le:
             self.constraints.append(self._matrix([e for e, _ in self._le]) <= np.array([rhs for _, rhs in self._le])
