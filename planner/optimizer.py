@@ -242,6 +242,8 @@ def finish(problem: PlanProblem, result: SolveResult, started: float) -> Plan:
     seconds = {"build": problem.seconds["build"], "solve": result.seconds,
                "evaluate": time.perf_counter() - t0, "total": time.perf_counter() - started}
     restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
+    if restrictions is None:   # priced: a past loss still makes buying its group costly until then
+        restrictions = models.ledger.wash_restrictions(h)
     return Plan(household=h, trades=trades, evaluation=evaluation, status=result.status,
                 gap=result.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": result.method,

@@ -43,7 +43,9 @@ class Plan:
         if self.restrictions is not None:
             for g, until in self.restrictions.no_buy_until.items():
                 rows[h.wash_groups[g]] = {"wash_group": h.wash_groups[g], "no_buy_before": str(until),
-                                          "reason": "sold at a loss in the last 30 days"}
+                                          "reason": "sold at a loss in the last 30 days" + (
+                                              "" if h.settings.wash_sale is h.settings.wash_sale.AVOID
+                                              else " (a buy before then is a priced wash)")}
         harvested = self.trades[(self.trades["action"] == "sell") & (self.trades["realized_gain"] < 0)]
         until = str(h.as_of + np.timedelta64(31, "D"))
         groups = dict(zip(h.securities.symbol, h.securities.wash_group))
