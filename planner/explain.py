@@ -50,8 +50,10 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
         replace = sum(a.unused for a in purchases)
         lost = sum(a.unused for a in purchases if not a.taxable)
         free = max(a.date for a in purchases) + WINDOW + DAY
-        if lot in sold.index:
-            status = f"sold: {washed.get(lot, 0.0):g} of its shares washed, priced in the plan"
+        if lot in sold.index and washed.get(lot, 0.0) > 0:
+            status = f"sold anyway: {washed.get(lot, 0.0):g} of its shares washed, priced in the plan"
+        elif lot in sold.index:
+            status = "sold: loss sales earlier in the law's order used up the replacement shares"
         elif avoid:
             status = "not sold: wash_sale = avoid forbids selling it at a loss before " + str(free)
         else:
@@ -85,14 +87,16 @@ def wash_explanations(plan) -> list[dict[str, Any]]:
         deferred = float(rows.loc[rows["treatment"] == "deferred", "disallowed"].sum())
         replaced = ", ".join(f"{r.shares:g} sh by {r.replacement_lot or r.replacement} "
                              f"({r.replacement_account_id}, {r.acquired})" for r in rows.itertuples())
+        sold_back = set(rows["replacement_lot"]) & set(trades.loc[trades["action"] == "sell", "lot_id"])
+        back = f"; {', '.join(sorted(sold_back))}, sold in the plan too, give(s) the deferred loss " \
+            "straight back" if sold_back else ""
         out.append({"loss_lot": lot, "symbol": rows["symbol"].iloc[0],
                     "shares_washed": float(rows["shares"].sum()),
                     "disallowed": round(permanent + deferred, 2),
                     "lost_for_good": round(permanent, 2), "deferred": round(deferred, 2),
                     "objective_gain_of_the_sale": round(benefit, 2),
                     "why": f"washed by {replaced}; selling it anyway lowers the objective by "
-                           f"{benefit:,.2f} (the rest of its loss is deducted, and a replacement "
-                           "lot sold in the plan gives the deferred loss straight back)"})
+                           f"{benefit:,.2f} (the unwashed part of its loss counts this year){back}"})
     return out
 
 
