@@ -119,20 +119,23 @@ def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
         t, band = h.class_target[c], h.class_band[c]
         where = f"{w0:.1%} -> {w1:.1%} (target {t:.1%} ± {band:.1%})"
         rows = trades[trades["symbol"].map(cls_of) == name]
+        held_back = ""
+        if name in blocked_by_class:
+            first = min(b["free_to_harvest_from"] for b in blocked_by_class[name])
+            held_back = (f"; {len(blocked_by_class[name])} loss lot(s) left unsold: recent purchases in "
+                         f"their wash groups block them or make them costly until {first}")
         if len(rows):
             parts = [f"{action} {amount:,.0f} ({reason})" for (action, reason), amount in
                      rows.groupby(["action", "reason"])["amount"].sum().items()]
-            notes[str(name)] = f"traded: {', '.join(parts)}; {where}."
+            notes[str(name)] = f"traded: {', '.join(parts)}{held_back}; {where}."
             continue
         outside = abs(w0 - t) > band + models.allocation.WEIGHT_TOL
         why = "outside its band, moved by other classes' trades and cash" if outside else \
             "inside its band, so no rebalancing is owed"
         lots = np.flatnonzero((h.security_class[h.lots.security] == c) & h.lot_taxable &
                               (h.lot_gain_per_dollar < 0))
-        if name in blocked_by_class:
-            first = min(b["free_to_harvest_from"] for b in blocked_by_class[name])
-            why += (f"; its losses are blocked or made costly by recent purchases in their wash "
-                    f"groups until {first}")
+        if held_back:
+            why += held_back
         elif len(lots):
             why += "; its losses are worth less than the drift and trading cost of harvesting them"
         else:
