@@ -348,6 +348,22 @@ def test_losses_are_washed_in_the_order_of_the_sales():
     assert lot_total(r, "N", "cost_basis") == approx(1100.0)
 
 
+def test_same_day_losses_are_washed_in_the_order_their_shares_were_acquired():
+    # Treas. Reg. 1.1091-1(b): losses on one day whose order cannot be told apart are taken in
+    # the order the shares were acquired, whatever the file order. L_OLD (100 sh, basis 1,500,
+    # acquired 2025-01-10: long-term) and L_NEW (100 sh, basis 1,200, 2026-05-01: short-term)
+    # both sold 12-01 at 10, the newer listed first; 100 sh bought 12-05 replace the older:
+    # L_OLD's 500 disallowed (into N: basis 1,000 + 500), L_NEW's 200 deducted.
+    # Year: ST -200, LT -500 + 500 = 0.
+    h = household(lots=[("L_NEW", "T1", "X", 100, 1200.0, "2026-05-01"), ("L_OLD", "T1", "X", 100, 1500.0, "2025-01-10")])
+    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L_NEW"), (None, "T1", "X", "sell", 100, 10.0, "L_OLD"),
+                ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
+    assert sale_total(r, "L_OLD", "disallowed") == approx(500.0)
+    assert sale_total(r, "L_NEW", "disallowed") == approx(0.0)
+    assert (r["year"]["short_term"], r["year"]["long_term"]) == approx((-200.0, 0.0))
+    assert lot_total(r, "N", "cost_basis") == approx(1500.0)
+
+
 def test_a_gain_is_never_washed():
     # Pub 550: the wash-sale rule disallows losses only. 100 sh basis 500 sold at 10: +500,
     # bought back the same day: nothing disallowed, new basis 1,000.
