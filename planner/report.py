@@ -47,6 +47,11 @@ def evaluation_text(result: dict[str, Any]) -> str:
         parts.append(section("Sales", sales[cols].to_string(index=False, float_format=_money)))
     else:
         parts.append(section("Sales", "none"))
+    if result.get("washes"):
+        washes = pd.DataFrame(result["washes"])[["loss_lot", "symbol", "date", "replacement_lot",
+                                                 "replacement", "replacement_account_id", "acquired",
+                                                 "shares", "disallowed", "treatment"]]
+        parts.append(section("Washes", washes.to_string(index=False, float_format=_money)))
     parts.append(section("Tax year", tax_table(result["year"], result.get("year_without_trades"),
                                                result["tax_cost"])))
     parts.append(section("Allocation", drift_table(result["drift"])))
