@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._models import models
+from models.enums import WashSale
+from models.ledger import plan_washes
+from models.tolerances import WEIGHT_TOL
+from models.wash_sale import WINDOW
 
 DAY = np.timedelta64(1, "D")
-WINDOW = models.wash_sale.WINDOW
 
 
 def _purchase(h, a) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     costly (``price``): the purchases, the shares a sale today would wash, the first day a sale
     washes nothing (the last purchase + 31 days), and what the plan did with the lot."""
     h = plan.household
-    frame = models.ledger.plan_washes(h)
+    frame = plan_washes(h)
     later = [a for a in frame.scheduled if a.date <= h.as_of + WINDOW]
     by_group: dict[int, list] = {}
     for a in frame.supply + later:
@@ -35,7 +37,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     sold = plan.trades[plan.trades["action"] == "sell"].groupby("lot_id")["quantity"].sum()
     washed = plan.evaluation.washes_frame().groupby("loss_lot")["shares"].sum() \
         if len(plan.evaluation.washes_frame()) else pd.Series(dtype=float)
-    avoid = h.settings.wash_sale is models.WashSale.AVOID
+    avoid = h.settings.wash_sale is WashSale.AVOID
     out = []
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
@@ -129,7 +131,7 @@ def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
                      rows.groupby(["action", "reason"])["amount"].sum().items()]
             notes[str(name)] = f"traded: {', '.join(parts)}{held_back}; {where}."
             continue
-        outside = abs(w0 - t) > band + models.allocation.WEIGHT_TOL
+        outside = abs(w0 - t) > band + WEIGHT_TOL
         why = "outside its band, moved by other classes' trades and cash" if outside else \
             "inside its band, so no rebalancing is owed"
         lots = np.flatnonzero((h.security_class[h.lots.security] == c) & h.lot_taxable &

@@ -40,9 +40,10 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from ._models import models
+from models.enums import Term
+from models.ledger import plan_washes
+from models.wash_sale import WINDOW
 
-WINDOW = models.wash_sale.WINDOW
 TOL = 1e-9
 # Above this many (demand, supply) pairs the household is planned with wash_sale = "avoid"
 # instead, and the plan says so: each pair may carry a binary, and a 263-lot synthetic
@@ -100,7 +101,7 @@ class _Supply:
 
 def pair_estimate(h, lay) -> int:
     """Pairs the program would hold at most: loss demands × replacement supply, per group."""
-    frame = models.ledger.plan_washes(h)
+    frame = plan_washes(h)
     n = len(h.wash_groups)
     supply = np.bincount([a.group for a in frame.supply] +
                          [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW], minlength=n)
@@ -115,7 +116,7 @@ class WashPricing:
 
     def __init__(self, program) -> None:
         p, lay, h = program, program.layout, program.household
-        frame = models.ledger.plan_washes(h)
+        frame = plan_washes(h)
         self.fixed_short_term = frame.fixed_short_term
         self.fixed_long_term = frame.fixed_long_term
         self.fixed_deferred = frame.fixed_deferred
@@ -261,7 +262,7 @@ class WashPricing:
             demands: list[_Demand] = []
             for loss in past_by_group[g]:
                 self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
-                                     loss.term is models.Term.LONG, loss.in_year, "",
+                                     loss.term is Term.LONG, loss.in_year, "",
                                      past_date=loss.date), supplies, demands)
             by_lot = {s.purchase: s for s in supplies if s.kind == "made"}
             cols = np.flatnonzero((lay.sell_group == g) & taxable_col) if n_s else np.zeros(0, int)
