@@ -246,7 +246,7 @@ def test_pub550_example_1_loss_added_to_the_basis_of_the_new_stock():
     assert (wash["loss_lot"], wash["replacement_lot"], wash["shares"], wash["disallowed"],
             wash["treatment"]) == ("L1", "N1", approx(100.0), approx(250.0), "deferred")
     assert not wash_violations(r)
-    avoid = run(household(lots=[("L1", "T1", "X", 100, 1000.0, "2026-01-05")],
+    avoid = judged(household(lots=[("L1", "T1", "X", 100, 1000.0, "2026-01-05")],
                           settings=PlanSettings(wash_sale=models.WashSale.AVOID)),
                 [("2026-12-01", "T1", "X", "sell", 100, 7.50, "L1"), ("2026-12-15", "T1", "X", "buy", 100, 8.00, "N1")])
     assert wash_violations(avoid) and avoid["washes"] == r["washes"]
@@ -356,7 +356,7 @@ def test_same_day_losses_are_washed_in_the_order_their_shares_were_acquired():
     # L_OLD's 500 disallowed (into N: basis 1,000 + 500), L_NEW's 200 deducted.
     # Year: ST -200, LT -500 + 500 = 0.
     h = household(lots=[("L_NEW", "T1", "X", 100, 1200.0, "2026-05-01"), ("L_OLD", "T1", "X", 100, 1500.0, "2025-01-10")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L_NEW"), (None, "T1", "X", "sell", 100, 10.0, "L_OLD"),
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L_NEW"), (None, "T1", "X", "sell", 100, 10.0, "L_OLD"),
                 ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
     assert sale_total(r, "L_OLD", "disallowed") == approx(500.0)
     assert sale_total(r, "L_NEW", "disallowed") == approx(0.0)
