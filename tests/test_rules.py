@@ -438,8 +438,8 @@ def test_one_rulebook_for_the_evaluator_the_optimizer_and_the_diagnosis(example)
     assert set(CONSTRAINTS) == set(RULES) == {spec.rule for spec in RULEBOOK}
     h = example("scenario_a")
     for settings in ({}, {"min_trade_usd": 100.0, "whole_shares": True, "max_weight": 0.5,
-                          "tax_budget_usd": 1e6, "gain_budget_usd": 1e6},
-                     {"wash_sale": False, "cash_first": False}):
+                          "tax_budget_usd": 1e6, "gain_budget_usd": 1e6, "wash_sale": AVOID},
+                     {"wash_sale": models.WashSale.PRICE, "cash_first": False}):
         variant = h.with_settings(**settings)
         assert [r.rule for r in rules_for(variant)] == [s.rule for s in enabled_rules(variant.settings)]
         for spec in enabled_rules(variant.settings):
