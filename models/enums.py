@@ -72,6 +72,22 @@ class Rule(StrEnum):
     DATE = "date"                       # a trade dated outside the plan's window
 
 
+class WashSale(StrEnum):
+    """How the plan treats the wash-sale rule (SPEC §3). Either way the evaluator applies the law."""
+    PRICE = "price"    # a wash is allowed where it pays, priced exactly as the evaluator does
+    AVOID = "avoid"    # the plan washes no loss
+
+    @classmethod
+    def of(cls, value: object) -> "WashSale":
+        """The setting from its name or a deprecated boolean: ``true`` (the old "washes no loss")
+        is ``avoid``, ``false`` (which used to let the optimizer ignore the law) is ``price``."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, bool):
+            return cls.AVOID if value else cls.PRICE
+        return cls(str(value).lower())
+
+
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"            # proven within the requested gap
     TIME_LIMIT = "time_limit"      # best plan found, with its gap

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .dates import DAY, holding_start, is_long_term, iso
-from .enums import Rule, Term
+from .enums import Rule, Term, WashSale
 from .household import Household
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
@@ -33,6 +33,7 @@ class Parcel:
     basis: float
     start: np.datetime64
     adjusted: bool = False      # carries a wash-sale basis adjustment
+    deferred: float = 0.0       # of ``basis``, the disallowed loss a wash moved in (dollars)
 
 
 @dataclass
@@ -81,6 +82,25 @@ class HistoryWash:
     by_trade: bool
 
 
+@dataclass(frozen=True)
+class Wash:
+    """Loss shares matched to replacement shares (SPEC §4 ``washes``)."""
+    loss_row: int               # trade-list row of the loss sale; 0 for a history sale
+    loss_lot: str
+    loss_account: int
+    symbol: str
+    sold: np.datetime64
+    term: Term
+    replacement: str            # 'lot', 'history', 'trade' or 'scheduled'
+    replacement_lot: str        # its lot ('' for an untracked purchase)
+    replacement_account: int
+    replacement_symbol: str
+    acquired: np.datetime64
+    shares: float
+    disallowed: float
+    permanent: bool             # the replacement sits in a tax-advantaged account
+
+
 @dataclass
 class Ledger:
     """The outcome of applying a trade list."""
@@ -95,6 +115,8 @@ class Ledger:
     whole_lot: set = field(default_factory=set)  # trade positions that sold all a lot held
     trade_amount: np.ndarray | None = None      # dollars per applied trade row
     trade_security: np.ndarray | None = None
+    washes: list[Wash] = field(default_factory=list)   # every new wash (trades, schedule)
+    deferred_kept: float = 0.0  # disallowed losses in the basis of replacement shares still held
 
     def realize(self, term: Term, amount: float) -> None:
         if term is Term.LONG:
@@ -162,9 +184,15 @@ class _Walker:
         cash = h.accounts.cash + h.account_flows
         amount = np.zeros(len(t))
 
-        events = [(d, 0, i) for d, i in self.history_loss_sales()]
-        events += [(t.date[i], 1, i) for i in valid]
-        for _, kind, i in sorted(events, key=lambda e: (e[0], e[1], e[2])):
+        # Each day: history sales, then buys, then sells in the order their shares were acquired
+        # (Treas. Reg. 1.1091-1(b): same-day dispositions in the order of acquisition), then
+        # file order. A buy creating a lot comes before a same-day sale of it.
+        events = [(d, 0, d, i) for d, i in self.history_loss_sales()]
+        events += [(t.date[i], 1, t.date[i], i) if t.is_buy[i] else
+                   (t.date[i], 2, self.states[self.lot_of[i]].acquired
+                    if self.lot_of[i] in self.states else self.acquired_of(self.lot_of[i]), i)
+                   for i in valid]
+        for _, kind, _, i in sorted(events, key=lambda e: (e[0], e[1], e[2], e[3])):
             if kind == 0:
                 self.history_sale(i, pool)
                 continue
@@ -179,10 +207,16 @@ class _Walker:
                 amount[i] = value
         self.out.cash_after = cash
         self.out.trade_amount = amount
+        self.out.deferred_kept += sum(p.deferred for st in self.states.values() if st.held
+                                      for p in st.parcels if p.quantity > QTY_TOL)
         self.out.trade_security = np.array([self.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
         if holdings:
             self.finish_lots()
         return self.out
+
+    def acquired_of(self, lot_id: str) -> np.datetime64:
+        st = self.state(lot_id)
+        return st.acquired if st is not None else np.datetime64("NaT")
 
     def check_rows(self) -> list[int]:
         """Rows that can be applied; the others become violations."""
@@ -296,7 +330,7 @@ class _Walker:
         for i, st in buy_lots.items():
             acq.append(Acquisition(t.date[i], st.group, st.account, bool(taxable[st.account]),
                                    float(t.quantity[i]), "lot:" + st.lot_id, st.lot_id, True,
-                                   "trade", len(acq)))
+                                   "trade", len(acq), st.symbol))
         return acq
 
     def history_loss_sales(self) -> list[tuple[np.datetime64, int]]:
@@ -335,6 +369,7 @@ class _Walker:
             if parcel.quantity - take <= QTY_TOL * max(1.0, parcel.quantity):
                 take = parcel.quantity
             basis = parcel.basis * take / parcel.quantity
+            parcel.deferred -= parcel.deferred * take / parcel.quantity
             left -= take
             parcel.basis -= basis
             parcel.quantity -= take
@@ -360,11 +395,13 @@ class _Walker:
             for m in pool.match(st.group, date, shares, "lot:" + st.lot_id):
                 amount = per_share * m.shares
                 disallowed += amount
+                self.record_wash(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, term,
+                                 m, amount)
                 if m.acquisition.taxable:
                     self.adjust(m.acquisition, m.shares, amount, start, date)
                 else:
                     permanent += amount
-            if disallowed > 0:
+            if disallowed > 0 and self.h.settings.wash_sale is WashSale.AVOID:
                 self.out.violate(Rule.WASH_SALE,
                                  f"trades row {self.t.row[i]}: loss of {-gain:,.2f} on lot '{st.lot_id}' "
                                  f"({st.symbol}) sold {iso(date)} is washed by a purchase within 30 days; "
@@ -394,6 +431,8 @@ class _Walker:
             amount = per_share * m.shares
             disallowed += amount
             by_trade |= m.acquisition.source == "trade"
+            self.record_wash(0, hist.lot_id[i], int(hist.account[i]), hist.symbol[i], hist.date[i],
+                             term, m, amount)
             if m.acquisition.taxable:
                 self.adjust(m.acquisition, m.shares, amount, sold_start, hist.date[i])
             else:
@@ -404,9 +443,18 @@ class _Walker:
                                                    permanent, term, by_trade))
         if self.in_year(hist.date[i]):
             self.out.realize(term, disallowed)
-        if by_trade:
+        if by_trade and self.h.settings.wash_sale is WashSale.AVOID:
             self.out.violate(Rule.WASH_SALE, f"a buy in the trade list washes the loss on {hist.symbol[i]} "
                                              f"sold {iso(hist.date[i])} (transactions.csv); {disallowed:,.2f} disallowed")
+
+    def record_wash(self, row: int, lot: str, account: int, symbol: str, sold: np.datetime64,
+                    term: Term, m, amount: float) -> None:
+        acq = m.acquisition
+        if acq.taxable and not acq.lot_id:   # an untracked purchase keeps the deferred loss
+            self.out.deferred_kept += amount
+        self.out.washes.append(Wash(row, lot, account, symbol, sold, term, acq.source, acq.lot_id,
+                                    acq.account, acq.symbol, acq.date, m.shares, amount,
+                                    not acq.taxable))
 
     def history_start(self, i: int) -> np.datetime64 | None:
         """Holding start of shares sold in the history, where their lot is known."""
@@ -440,7 +488,8 @@ class _Walker:
             start = parcel.start if sold_start is None else \
                 tacked_start(parcel.start, acq.date, sold_start, sold)
             moved = parcel.basis * take / parcel.quantity
-            new = Parcel(take, moved + amount * take / shares, start, adjusted=True)
+            new = Parcel(take, moved + amount * take / shares, start, adjusted=True,
+                         deferred=amount * take / shares)
             parcel.basis -= moved
             parcel.quantity -= take
             st.parcels.insert(st.parcels.index(parcel), new)
@@ -522,10 +571,13 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
     lots = h.lots
     recent = np.flatnonzero((lots.acquired >= lo) & (lots.acquired <= hi))
     account = lots.account[recent]
-    for k, (day, group, acc, tax, qty, lot_id) in enumerate(zip(
+    symbols = h.securities.symbol
+    for k, (day, group, acc, tax, qty, lot_id, sec) in enumerate(zip(
             lots.acquired[recent], h.security_group[lots.security[recent]].tolist(), account.tolist(),
-            taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist())):
-        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k))
+            taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist(),
+            lots.security[recent].tolist())):
+        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k,
+                               symbols[sec]))
     hist = h.history
     in_window = np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi))
     if len(in_window):
@@ -535,7 +587,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
             purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
             acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
                                    bool(taxable[hist.account[i]]), float(hist.quantity[i]),
-                                   purchase, "", False, "history", len(acq)))
+                                   purchase, "", False, "history", len(acq), hist.symbol[i]))
     flows = h.cashflows
     sec_index = h.securities.index
     for i in np.flatnonzero(flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)):
@@ -544,7 +596,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
                                bool(taxable[flows.account[i]]),
                                float(flows.amount[i] / h.securities.price[sec]),
                                f"scheduled:{i}", "", bool(flows.date[i] >= h.as_of),
-                               "scheduled", len(acq)))
+                               "scheduled", len(acq), flows.symbol[i]))
     return acq
 
 
@@ -595,3 +647,76 @@ def wash_restrictions(h: Household) -> WashRestrictions:
         own_unused[h.lots.index.positions(list(own))] = list(own.values())
     blocked = unused[lot_group] - own_unused > QTY_TOL
     return WashRestrictions(blocked, no_buy)
+
+
+@dataclass(frozen=True)
+class PastLoss:
+    """A loss sold in the last 30 days whose loss shares purchases made by ``as_of`` did not all
+    replace: a buy on ``as_of`` or a scheduled purchase may still wash the rest."""
+    row: int                    # history row
+    date: np.datetime64
+    group: int
+    shares: float               # loss shares not yet replaced
+    per_share: float            # loss per share, dollars
+    term: Term
+    in_year: bool               # sold in the tax year of as_of (its disallowance counts in it)
+
+
+@dataclass(frozen=True)
+class PlanWashes:
+    """What the wash-sale rule holds for a plan trading on ``as_of``, before its trades.
+
+    ``supply``: purchases made by ``as_of`` (lots acquired in the window, history buys,
+    scheduled purchases up to ``as_of``) dated from ``as_of`` − 30 days, with the shares the
+    past losses left unused, in the order they replace loss shares (Treas. Reg. 1.1091-1(c)).
+    ``scheduled``: purchases scheduled after ``as_of``, within 30 days, in that order. A buy of
+    the plan comes between the two. ``past``: the past losses still open to a purchase. The
+    ``fixed_*`` amounts are the past losses washed by purchases scheduled on ``as_of``: the
+    year's new results and the deferred loss kept, whatever the plan does.
+    """
+    supply: list[Acquisition]
+    scheduled: list[Acquisition]
+    past: list[PastLoss]
+    fixed_short_term: float
+    fixed_long_term: float
+    fixed_deferred: float
+    fixed_disallowed: float
+    fixed_permanent: float
+
+
+def plan_washes(h: Household) -> PlanWashes:
+    """The wash-sale state a plan on ``as_of`` meets (as :func:`apply_trades` would find it)."""
+    walker = _Walker(h, TradeList.empty())
+    hist = h.history
+    loss = h.history_loss
+    first = min([h.as_of] + list(hist.date[loss]))
+    acquisitions = existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW)
+    pool = ReplacementPool([a for a in acquisitions if a.date <= h.as_of])
+    later = ReplacementPool([a for a in acquisitions if a.date > h.as_of])
+    fixed = {Term.SHORT: 0.0, Term.LONG: 0.0}
+    deferred = disallowed = permanent = 0.0
+    past = []
+    for _, i in sorted(walker.history_loss_sales(), key=lambda e: (e[0], e[1])):
+        shares = float(hist.quantity[i])
+        per_share = -float(hist.realized_gain[i]) / shares
+        term = walker.history_term(i, walker.history_start(i))
+        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+        matched = 0.0
+        for m in pool.match(int(h.history_group[i]), hist.date[i], shares, own):
+            matched += m.shares
+            if m.acquisition.counts:
+                if walker.in_year(hist.date[i]):
+                    fixed[term] += per_share * m.shares
+                disallowed += per_share * m.shares
+                if m.acquisition.taxable:
+                    deferred += per_share * m.shares
+                else:
+                    permanent += per_share * m.shares
+        if shares - matched > QTY_TOL and hist.date[i] + WINDOW >= h.as_of:
+            past.append(PastLoss(int(i), hist.date[i], int(h.history_group[i]), shares - matched,
+                                 per_share, term, walker.in_year(hist.date[i])))
+    supply = [a for acqs in pool.by_group.values() for a in acqs
+              if a.date >= h.as_of - WINDOW and a.unused > QTY_TOL]
+    scheduled = [a for acqs in later.by_group.values() for a in acqs]
+    return PlanWashes(supply, scheduled, past, fixed[Term.SHORT], fixed[Term.LONG], deferred,
+                      disallowed, permanent)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .enums import Rule
+from .enums import Rule, WashSale
 from .household import Household
 from .ledger import Ledger, wash_restrictions
 from .settings import PlanSettings
@@ -171,7 +171,8 @@ RULEBOOK: tuple[RuleSpec, ...] = (
     RuleSpec(Rule.BAND, _always, _band,
              lambda h: "the target ± band of each class (household.toml [plan] band, targets.csv band)"),
     RuleSpec(Rule.CASH, _always, _cash, _explain_cash),
-    RuleSpec(Rule.WASH_SALE, lambda s: s.wash_sale, _washes, _explain_washes),
+    # Under "price" the program prices every wash (planner.washes) and a wash is no breach.
+    RuleSpec(Rule.WASH_SALE, lambda s: s.wash_sale is WashSale.AVOID, _washes, _explain_washes),
     RuleSpec(Rule.CASH_FIRST, lambda s: s.cash_first, _cash_first,
              lambda h: "a taxable winner may not be sold while investable cash stays idle (cash_first)"),
     RuleSpec(Rule.MIN_TRADE, lambda s: s.min_trade_usd > 0, _min_trade,

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .enums import DriftShape
+from .enums import DriftShape, WashSale
 from .errors import InputError
 from .inputs import parse_number
 from .settings import PlanSettings, TaxProfile
@@ -93,10 +93,28 @@ class TablesFile:
 
 
 @dataclass(frozen=True)
+class WashSaleChoice:
+    """``price`` or ``avoid``; the deprecated booleans pass as booleans (``PlanSettings`` maps
+    true to avoid, false to price, and warns)."""
+
+    def check(self, value: Any, fail: Fail) -> WashSale | bool:
+        if isinstance(value, WashSale):
+            return value
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text in ("true", "false"):
+            return text == "true"
+        if text not in {w.value for w in WashSale}:
+            fail(f"expected one of {', '.join(w.value for w in WashSale)}, got {value!r}")
+        return WashSale(text)
+
+
+@dataclass(frozen=True)
 class Key:
     section: str
     name: str
-    kind: Number | Flag | Choice | TablesFile
+    kind: Number | Flag | Choice | TablesFile | WashSaleChoice
     field: str = ""
 
     @property
@@ -139,7 +157,7 @@ KEYS: tuple[Key, ...] = (
     Key("plan", "partial", OPTIONAL_FRACTION),
     Key("plan", "tax_budget_usd", Number(0.0, optional=True)),
     Key("plan", "gain_budget_usd", Number(0.0, optional=True)),
-    Key("plan", "wash_sale", Flag()),
+    Key("plan", "wash_sale", WashSaleChoice()),
     Key("plan", "cash_first", Flag()),
     Key("plan", "min_trade_usd", Number(0.0)),
     Key("plan", "whole_shares", Flag()),

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from .enums import DriftShape, FilingStatus
+import warnings
+
+from .enums import DriftShape, FilingStatus, WashSale
 from .errors import InputError
 from .tax_tables import StatusTables, TablesBook, shipped_tables
 
@@ -121,7 +123,9 @@ class PlanSettings:
     tax_budget_usd, gain_budget_usd
         Optional caps on the plan's tax cost and on its net realized gains.
     wash_sale
-        True (default): the plan washes no loss.
+        ``price`` (default): the plan may wash a loss where that pays, priced exactly as the
+        evaluator does (SPEC §2, §3); ``avoid``: the plan washes no loss. The old booleans are
+        deprecated: ``true`` means ``avoid``, ``false`` means ``price`` (never "ignore the law").
     cash_first
         True (default): no taxable lot is sold at a gain while investable cash stays idle.
     min_trade_usd
@@ -145,7 +149,7 @@ class PlanSettings:
     partial: float | None = None
     tax_budget_usd: float | None = None
     gain_budget_usd: float | None = None
-    wash_sale: bool = True
+    wash_sale: WashSale = WashSale.PRICE
     cash_first: bool = True
     min_trade_usd: float = 0.0
     whole_shares: bool = False
@@ -155,6 +159,12 @@ class PlanSettings:
     mip_gap_abs_fraction: float = 1e-6
 
     def __post_init__(self) -> None:
+        if not isinstance(self.wash_sale, WashSale):
+            if isinstance(self.wash_sale, bool):
+                warnings.warn(f"wash_sale = {str(self.wash_sale).lower()} is deprecated; it now means "
+                              f"wash_sale = \"{WashSale.of(self.wash_sale).value}\"", FutureWarning,
+                              stacklevel=3)
+            object.__setattr__(self, "wash_sale", WashSale.of(self.wash_sale))
         _coerce_enums(self)
 
     @classmethod

@@ -68,10 +68,13 @@ def net_year(short_term: float, long_term: float, profile: TaxProfile) -> YearRe
                       lines)
 
 
-def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile) -> float:
-    """Tax of the year with the plan minus without it, less the value of the extra carryover."""
+def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile,
+             deferred: float = 0.0) -> float:
+    """Tax of the year with the plan minus without it, less the value of the extra carryover and
+    of ``deferred``: the plan's disallowed losses moved into the basis of replacement shares it
+    keeps (SPEC §2), each dollar worth ``carryforward_value`` like a dollar carried over."""
     return (with_plan.tax - without_plan.tax
-            - profile.carryforward_value * (with_plan.carryover - without_plan.carryover))
+            - profile.carryforward_value * (with_plan.carryover - without_plan.carryover + deferred))
 
 
 def unrealized_gain(household, account: np.ndarray, security: np.ndarray, quantity: np.ndarray,

@@ -34,6 +34,7 @@ class Acquisition:
     counts: bool            # True for plan trades and scheduled purchases: new events
     source: str             # 'lot', 'history', 'trade', 'scheduled'
     sequence: int           # tie-break among acquisitions of one day: input order
+    symbol: str = ""        # the security bought
     unused: float = field(init=False)
 
     def __post_init__(self) -> None:

@@ -39,6 +39,37 @@ class Evaluation:
     deferred_gain: float = 0.0    # deferred_gain_rate × the change in unrealized taxable gain
 
     @property
+    def deferred(self) -> float:
+        """The trades' disallowed losses moved into replacement shares kept (dollars)."""
+        return self.ledger.deferred_kept - year_without_trades(self.household)[3]
+
+    @property
+    def disallowed(self) -> float:
+        """Every new wash's disallowed loss (the trades' and the schedule's), dollars."""
+        return float(sum(w.disallowed for w in self.ledger.washes))
+
+    @property
+    def permanently_disallowed(self) -> float:
+        return float(sum(w.disallowed for w in self.ledger.washes if w.permanent))
+
+    def washes_frame(self) -> pd.DataFrame:
+        """Every wash the trades cause (SPEC §4 ``washes``), one row per loss-replacement match."""
+        h = self.household
+        rows = [{"loss_row": w.loss_row or None, "loss_lot": w.loss_lot,
+                 "account_id": h.accounts.id[w.loss_account], "symbol": w.symbol,
+                 "date": str(w.sold), "term": w.term.value, "replacement": w.replacement,
+                 "replacement_lot": w.replacement_lot,
+                 "replacement_account_id": h.accounts.id[w.replacement_account],
+                 "replacement_symbol": w.replacement_symbol, "acquired": str(w.acquired),
+                 "shares": w.shares, "disallowed": w.disallowed,
+                 "treatment": "permanent" if w.permanent else "deferred"}
+                for w in self.ledger.washes if w.loss_row or w.replacement == "trade"]
+        return pd.DataFrame(rows, columns=["loss_row", "loss_lot", "account_id", "symbol", "date", "term",
+                                           "replacement", "replacement_lot", "replacement_account_id",
+                                           "replacement_symbol", "acquired", "shares", "disallowed",
+                                           "treatment"])
+
+    @property
     def objective(self) -> float:
         return self.tax_cost + self.trading_cost + self.drift_penalty + self.deferred_gain
 
@@ -91,6 +122,10 @@ class Evaluation:
             "year": self.year.as_dict(),
             "year_without_trades": self.year_without.as_dict(),
             "tax_cost": _r(self.tax_cost),
+            "washes": _records(self.washes_frame()),
+            "wash_totals": {"disallowed": _r(self.disallowed),
+                            "permanently_disallowed": _r(self.permanently_disallowed),
+                            "deferred_kept": _r(self.deferred)},
             "trading_cost": _r(self.trading_cost),
             "drift_penalty": _r(self.drift_penalty),
             "deferred_gain": _r(self.deferred_gain),
@@ -150,8 +185,9 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     tax = h.tax
     year = net_year(tax.realized_short_term + ledger.short_term,
                     tax.realized_long_term + ledger.long_term, tax)
-    year_without = year if len(trades) == 0 else year_without_trades(h)[0]
-    cost = tax_cost(year, year_without, tax)
+    without = year_without_trades(h)
+    year_without = year if len(trades) == 0 else without[0]
+    cost = tax_cost(year, year_without, tax, ledger.deferred_kept - without[3])
     w_before = weights_before(h)
     w_after = class_values(h, ledger.shares_after, ledger.cash_after) / h.total_value
     violations = list(ledger.violations)
@@ -176,17 +212,18 @@ def deferred_gain_value(h: Household, ledger: Ledger) -> float:
                    - before)
 
 
-_WITHOUT: weakref.WeakKeyDictionary[Household, tuple[YearResult, float, float]] = weakref.WeakKeyDictionary()
+_WITHOUT: weakref.WeakKeyDictionary[Household, tuple[YearResult, float, float, float]] = \
+    weakref.WeakKeyDictionary()
 
 
-def year_without_trades(h: Household) -> tuple[YearResult, float, float]:
-    """The tax year with no trades (scheduled purchases may still wash past losses), and the
-    ledger's new short- and long-term amounts behind it. Computed once per household: the
+def year_without_trades(h: Household) -> tuple[YearResult, float, float, float]:
+    """The tax year with no trades (scheduled purchases may still wash past losses), the
+    ledger's new short- and long-term amounts behind it, and the deferred loss it keeps. Computed once per household: the
     optimizer's tax term and the evaluator's judgement of its plan both need it."""
     if h not in _WITHOUT:
         ledger = apply_trades(h, TradeList.empty(), holdings=False)
         tax = h.tax
         _WITHOUT[h] = (net_year(tax.realized_short_term + ledger.short_term,
                                 tax.realized_long_term + ledger.long_term, tax),
-                       ledger.short_term, ledger.long_term)
+                       ledger.short_term, ledger.long_term, ledger.deferred_kept)
     return _WITHOUT[h]

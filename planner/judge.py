@@ -9,6 +9,7 @@ import numpy as np
 
 from models.enums import SolveStatus
 from models.errors import PlanError
+from models.ledger import wash_restrictions
 
 from .evaluate import evaluate
 from .problem import PlanProblem, SolveReport
@@ -38,9 +39,12 @@ def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
     seconds = {"build": problem.seconds["build"], "solve": report.seconds, "evaluate": end - t0,
                "total": end - started}
     restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
+    if restrictions is None:   # priced: a past loss still makes buying its group costly until then
+        restrictions = wash_restrictions(h)
     return Plan(household=h, trades=trades, evaluation=evaluation, status=report.status,
                 gap=report.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": report.method,
                         "nodes": report.nodes, "mixed_integer": problem.is_mip, **problem.size(),
+                        "wash_sale": problem.wash_note(),
                         **({"sifting": report.sifting} if report.sifting else {})},
                 restrictions=restrictions)

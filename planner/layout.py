@@ -149,6 +149,9 @@ class Layout:
         sell_usd = np.clip(np.nan_to_num(sell_usd), 0.0, self.sell_ub)
         buy_usd = np.maximum(np.nan_to_num(buy_usd), 0.0)
         s = np.flatnonzero(sell_usd >= MIN_TRADE_DOLLARS)
+        # Sells in the order their shares were acquired (then lots.csv order): the order the
+        # wash-sale rule takes same-day loss sales in (Reg. 1.1091-1(b)), as the program did.
+        s = s[np.lexsort((self.sell_lot[s], h.lots.acquired[self.sell_lot[s]]))]
         b = np.flatnonzero(buy_usd >= MIN_TRADE_DOLLARS)
         lots = self.sell_lot[s]
         price_s = h.lot_price[lots]
@@ -201,11 +204,16 @@ class Layout:
         return reason
 
     def _buy_reasons(self, b: np.ndarray, s: np.ndarray, sell_reason: np.ndarray) -> np.ndarray:
+        """A replacement restores exposure a harvest sold in the same account and class; a buy
+        in an account that sold nothing deploys cash; the rest rebalances. (An IRA buy is never
+        a replacement: nothing is harvested there.)"""
         h = self.household
         reason = np.full(len(b), Reason.REBALANCE.value, dtype=object)
         no_sales = ~np.isin(self.buy_account[b], self.sell_account[s])
         reason[no_sales] = Reason.CASH.value
-        harvested = h.security_class[self.sell_security[s][sell_reason == Reason.HARVEST.value]]
-        replacing = np.isin(h.security_class[self.buy_security[b]], harvested)
-        reason[replacing] = Reason.REPLACEMENT.value
+        n_classes = len(h.classes)
+        harvest = sell_reason == Reason.HARVEST.value
+        harvested = self.sell_account[s][harvest] * n_classes + h.security_class[self.sell_security[s][harvest]]
+        key = self.buy_account[b] * n_classes + h.security_class[self.buy_security[b]]
+        reason[np.isin(key, harvested)] = Reason.REPLACEMENT.value
         return reason

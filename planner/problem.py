@@ -13,17 +13,18 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from models.enums import SolveStatus
+from models.enums import SolveStatus, WashSale
 from models.household import Household
 from models.tax import net_year
 
 from .layout import Layout
 from .program import Program
-from .rules import PlanRule, rules_for
+from .rules import NoWashSale, PlanRule, rules_for
 from .solve import Method, SolverOptions, solve
 from .solve.highs import HighsLp
 from .solve.relaxation import LpState
 from .terms import DeferredGain, DriftPenalty, TaxCost, TradingCost
+from .washes import MAX_PAIRS, pair_estimate
 
 # What a re-solve may change without a rebuild (PlanProblem.update), as batch keys name them:
 # each enters the program only through a scalar Parameter (program.Parameters,
@@ -65,6 +66,12 @@ class PlanProblem:
         if self.rules is None:
             self.rules = rules_for(h)
         layout = Layout.of(h)
+        # wash_sale = "price" on a book too big to price pair by pair: plan as "avoid" (the
+        # evaluator then finds no wash either way), and say so (wash_note).
+        self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and \
+            pair_estimate(h, layout) > MAX_PAIRS
+        if self.wash_fallback:
+            self.rules = self.rules + [NoWashSale()]
         sell_zero = np.zeros(layout.n_sell, dtype=bool)
         buy_zero = np.zeros(layout.n_buy, dtype=bool)
         for rule in self.rules:
@@ -75,7 +82,7 @@ class PlanProblem:
                 buy_zero |= b_cap
         # A column a rule caps at zero is no column at all: the solver never sees it.
         self.layout = layout.without(sell_zero, buy_zero)
-        self.program = p = Program(self.layout)
+        self.program = p = Program(self.layout, price_washes=not self.wash_fallback)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
@@ -168,9 +175,25 @@ class PlanProblem:
         def v(x):
             value = x.value
             return float(np.sum(value)) if value is not None else float("nan")
-        return {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
-                "drift_penalty": v(self.drift.expression),
-                "deferred_gain": v(self.deferred.expression), "objective": v(self.objective)}
+        out = {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
+               "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+        washes = self.program.washes
+        if washes is not None:   # every new wash, as the evaluator's ``washes`` sum them
+            out.update(disallowed=v(washes.disallowed_expr) + washes.fixed_disallowed,
+                       permanently_disallowed=v(washes.permanent_expr) + washes.fixed_permanent,
+                       deferred_kept=v(self.tax.deferred))
+        return out
+
+    def wash_note(self) -> str:
+        """How the program treated the wash-sale rule (SPEC §3), in words."""
+        if self.wash_fallback:
+            return (f"price asked, planned as avoid: more than {MAX_PAIRS} loss/replacement pairs "
+                    "to price exactly on this book")
+        if self.household.settings.wash_sale is WashSale.PRICE:
+            w = self.program.washes
+            return (f"price: {len(w.pair_most)} loss/replacement pairs, "
+                    f"{sum(v.size for v in w.binaries)} binaries")
+        return "avoid"
 
     def trades(self) -> pd.DataFrame:
         """The solution as a trade list (SPEC §4 columns)."""

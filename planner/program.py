@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.allocation import class_values, penalty_per_unit_gap
+from models.enums import WashSale
 from models.household import Household
 
 from .layout import Layout
@@ -43,7 +44,7 @@ class Parameters:
 class Program:
     """Variables (dollars sold per lot, bought per account and security) and shared expressions."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, price_washes: bool = True) -> None:
         self.layout = layout
         h = self.household = layout.household
         self.parameters = Parameters()
@@ -87,8 +88,17 @@ class Program:
         self.gain_lt_coef = np.where(lt, gain, 0.0) if n_s else np.zeros(1)
         self.realized_st = cp.Variable(name="realized_short_term_usd")
         self.realized_lt = cp.Variable(name="realized_long_term_usd")
-        self.constraints += [self.realized_st == self.gain_st_coef @ self.sell,
-                             self.realized_lt == self.gain_lt_coef @ self.sell]
+        # wash_sale = "price": the washes the trades cause, exactly (planner.washes); the
+        # realized results then equal the evaluator's ledger.short_term / long_term.
+        self.washes = None
+        wash_st = wash_lt = 0
+        if h.settings.wash_sale is WashSale.PRICE and price_washes:
+            from .washes import WashPricing
+            self.washes = WashPricing(self)
+            self.constraints += self.washes.constraints
+            wash_st, wash_lt = self.washes.short_term_expr, self.washes.long_term_expr
+        self.constraints += [self.realized_st == self.gain_st_coef @ self.sell + wash_st,
+                             self.realized_lt == self.gain_lt_coef @ self.sell + wash_lt]
 
     def mask(self, values: np.ndarray, n: int) -> np.ndarray:
         """A per-column boolean mask padded like the variables."""

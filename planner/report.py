@@ -88,6 +88,11 @@ def evaluation_text(result: dict[str, Any]) -> str:
             share_columns=("quantity",))))
     else:
         parts.append(section("Sales", "none"))
+    if result.get("washes"):
+        washes = pd.DataFrame(result["washes"])[["loss_lot", "symbol", "date", "replacement_lot",
+                                                 "replacement", "replacement_account_id", "acquired",
+                                                 "shares", "disallowed", "treatment"]]
+        parts.append(section("Washes", washes.to_string(index=False, float_format=_money)))
     parts.append(section("Tax year", tax_table(result["year"], result.get("year_without_trades"),
                                                result["tax_cost"])))
     parts.append(section("Allocation", drift_table(result["drift"])))
@@ -115,6 +120,26 @@ def plan_text(plan) -> str:
         parts.append(section("Tax schedule", schedule_text(s["tax_schedule"],
                                                            s["tax_profile"]["deferred_gain_rate"])))
     parts.append(section("Allocation", drift_table(s["drift"])))
+    if s["washes"]:
+        washes = pd.DataFrame(s["washes"])[["loss_lot", "symbol", "replacement_lot", "replacement",
+                                            "replacement_account_id", "acquired", "shares",
+                                            "disallowed", "treatment"]]
+        taken = "\n".join(f"{w['loss_lot']}: {w['why']}" for w in s["washes_taken"])
+        t = s["wash_totals"]
+        parts.append(section(f"Washes taken (wash_sale = {s['settings']['wash_sale']})",
+                             washes.to_string(index=False, float_format=_money) + "\n\n" + taken +
+                             f"\n\ndisallowed {_money(t['disallowed'])}, of it lost for good "
+                             f"{_money(t['permanently_disallowed'])}; deferred into shares kept "
+                             f"{_money(t['deferred_kept'])}"))
+    if s["blocked_losses"]:
+        parts.append(section("Losses the wash-sale rule blocks or makes costly", "\n".join(
+            f"{b['lot_id']} ({b['symbol']}, {b['account_id']}): loss {_money(b['unrealized_loss'])}, "
+            f"a sale today washes {b['shares_a_sale_today_washes']:g} sh "
+            f"({b['of_them_lost_for_good']:g} for good); free to harvest from "
+            f"{b['free_to_harvest_from']}; blocked by "
+            + "; ".join(f"{x['shares']:g} sh {x['symbol']} {x['date']} in {x['account_id']} ({x['what']})"
+                        for x in b["blocked_by"]) + f". {b['plan']}" for b in s["blocked_losses"])))
+    parts.append(section("Why each class", "\n".join(f"{c}: {note}" for c, note in s["classes"].items())))
     rows = s["restrictions"]
     parts.append(section("Restrictions (wash sale)", "\n".join(
         f"{r['wash_group']}: no buy before {r['no_buy_before']} ({r['reason']})" for r in rows) or "none"))
@@ -124,6 +149,7 @@ def plan_text(plan) -> str:
     marker = "" if sv["status"] == "optimal" else "  ** stopped early: best plan found, not proven **"
     parts.append(section("Solver", f"{sv['name']} via {sv['via']}: {sv['status']}, gap "
                          f"{_money(sv['gap'])}, {sv['binaries']} binaries, "
-                         + ", ".join(f"{k} {v:.3f}s" for k, v in sv["seconds"].items()) + marker))
+                         + ", ".join(f"{k} {v:.3f}s" for k, v in sv["seconds"].items()) + marker
+                         + (f"\nwash sales: {sv['wash_sale']}" if sv.get("wash_sale") else "")))
     parts.append(section("Violations", violations_table(s["violations"])))
     return "\n".join(parts)

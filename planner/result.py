@@ -52,7 +52,9 @@ class Plan:
         if self.restrictions is not None:
             for g, until in self.restrictions.no_buy_until.items():
                 rows[h.wash_groups[g]] = {"wash_group": h.wash_groups[g], "no_buy_before": str(until),
-                                          "reason": "sold at a loss in the last 30 days"}
+                                          "reason": "sold at a loss in the last 30 days" + (
+                                              "" if h.settings.wash_sale is h.settings.wash_sale.AVOID
+                                              else " (a buy before then is a priced wash)")}
         harvested = self.trades[(self.trades["action"] == "sell") & (self.trades["realized_gain"] < 0)]
         until = str(h.as_of + np.timedelta64(31, "D"))
         groups = dict(zip(h.securities.symbol, h.securities.wash_group))
@@ -73,8 +75,18 @@ class Plan:
         return self._summary
 
     @cached_property
+    def explanations(self) -> dict[str, Any]:
+        """Washes taken and why, losses the wash-sale rule blocks or makes costly, and a
+        sentence per class (planner.explain)."""
+        from .explain import blocked_losses, class_notes, wash_explanations
+        blocked = blocked_losses(self)
+        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked,
+                "classes": class_notes(self, blocked)}
+
+    @cached_property
     def _summary(self) -> dict[str, Any]:
         ev = self.evaluation.to_dict(include_lots=False)
+        why = self.explanations
         return {
             "household": self.household.name,
             "as_of": str(self.household.as_of),
@@ -93,6 +105,11 @@ class Plan:
             "violations": ev["violations"],
             "sales": ev["sales"],
             "history_washes": ev["history_washes"],
+            "washes": ev["washes"],
+            "wash_totals": ev["wash_totals"],
+            "washes_taken": why["washes_taken"],
+            "blocked_losses": why["blocked_losses"],
+            "classes": why["classes"],
             "cash_after": ev["cash_after"],
             "restrictions": self.restriction_rows(),
             "settings": self.settings_dict(),

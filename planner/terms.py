@@ -33,12 +33,18 @@ class TaxCost:
         p, h = program, program.household
         tax = h.tax
         self.program = p
-        self.without, washed_st, washed_lt = year_without_trades(h)
+        self.without, washed_st, washed_lt, deferred_without = year_without_trades(h)
+        washes = p.washes
+        if washes is not None:   # the program prices every new wash; only the fixed part here
+            washed_st, washed_lt = washes.fixed_short_term, washes.fixed_long_term
         s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
         l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
         st_coef, lt_coef = p.gain_st_coef * p.sell_ub, p.gain_lt_coef * p.sell_ub
         s_min, s_max = s0 + np.minimum(st_coef, 0).sum(), s0 + np.maximum(st_coef, 0).sum()
         l_min, l_max = l0 + np.minimum(lt_coef, 0).sum(), l0 + np.maximum(lt_coef, 0).sum()
+        if washes is not None:
+            s_min, s_max = s_min + washes.short_term_range[0], s_max + washes.short_term_range[1]
+            l_min, l_max = l_min + washes.long_term_range[0], l_max + washes.long_term_range[1]
         t_min, t_max = s_min + l_min, s_max + l_max
         limit = tax.loss_limit
         # A year that is surely a net loss (t_max ≤ 0) taxes no gain at either rate.
@@ -90,7 +96,11 @@ class TaxCost:
         self.constant = cp.Parameter(name="tax_without")
         self.set_constant()
         self.expression = year_tax - par.carryforward_value * carryover - self.constant
-        self.realized = p.realized_st + p.realized_lt
+        if washes is not None:   # SPEC §2: deferred losses kept are worth carryforward_value
+            self.deferred = washes.deferred_expr + (washes.fixed_deferred - deferred_without)
+            self.expression = self.expression - par.carryforward_value * self.deferred
+            self.binaries += washes.binaries
+        self.realized = p.realized_st + p.realized_lt + (washed_st + washed_lt)
 
     def deduction_binary(self, tax) -> bool:
         """Whether d = min(limit, loss) needs forcing: where the objective might prefer a
@@ -128,10 +138,17 @@ class DeferredGain:
 
     def __init__(self, program: Program) -> None:
         rate = program.household.tax.deferred_gain_rate
-        # The sales' gains before any wash-sale disallowance (a loss deferred into a kept
-        # replacement's basis would change the gain left too); tax-advantaged lots have none.
+        # The gain the sales take out of the book, before any wash-sale disallowance (the lots
+        # sold are gone either way); tax-advantaged lots have none. A loss deferred into the
+        # basis of a replacement the plan keeps lowers the gain left by as much.
         gain = program.gain_st_coef + program.gain_lt_coef
-        self.expression = -rate * (gain @ program.sell) if rate else cp.Constant(0.0)
+        washes = program.washes
+        if not rate:
+            self.expression = cp.Constant(0.0)
+        elif washes is None:
+            self.expression = -rate * (gain @ program.sell)
+        else:
+            self.expression = -rate * (gain @ program.sell + washes.deferred_expr + washes.fixed_deferred)
 
 
 class TradingCost:

@@ -35,33 +35,41 @@ def _ok(p):
 
 
 # ---- wash sale -------------------------------------------------------------------------------
+AVOID = models.WashSale.AVOID
+
+
 def test_wash_sale_no_loss_sold_in_a_group_bought_within_30_days():
-    """The IRA bought VTI 10 days ago: the taxable VTI loss lot may not be harvested (that buy
-    would wash it, for good); the ITOT loss lot may. With wash_sale off the VTI lot is sold and
-    the evaluator finds the washed loss."""
+    """The IRA bought VTI 10 days ago. Under avoid the taxable VTI loss lot may not be
+    harvested (that buy would wash part of it, for good); the ITOT loss lot may. Under price
+    (the default) the VTI lot is sold: 50 of its 200 shares are washed (the IRA's 50), 50 x 30
+    = 1,500 lost for good, the other 4,500 deducted against the short-term gains; the model
+    prices it as the evaluator does, and avoid, told to judge the same trades, finds the wash."""
     h = make(accounts=[("T", "taxable", 0.0), ("IRA", "traditional", 0.0)], securities=US_BONDS,
              lots=[("VTI-loss", "T", "VTI", 200, 26000.0, "2025-06-01"),
                    ("ITOT-loss", "T", "ITOT", 300, 18000.0, "2025-06-01"),
                    ("IRA-VTI", "IRA", "VTI", 50, 5000.0, "2026-11-21"),
                    ("IRA-BND", "IRA", "BND", 380, 30000.0, "2019-01-01")],
              targets=TARGET_60_40, tax=dict(realized_short_term=20000.0))
-    p = plan(h)
+    p = plan(h, wash_sale=AVOID)
     _ok(p)
     assert "VTI-loss" not in sold_lots(p)
     assert "ITOT-loss" in sold_lots(p)
     assert "ITOT" not in set(buys(p)["symbol"])            # nor buys back what it harvests
 
-    off = plan(h, wash_sale=False)
-    assert "VTI-loss" in sold_lots(off)
-    washed = evaluate(h, _rows(off))
+    priced = plan(h)
+    _ok(priced)
+    assert "VTI-loss" in sold_lots(priced)
+    washed = evaluate(h.with_settings(wash_sale=AVOID), _rows(priced))
     assert violations(washed, "wash_sale")
-    assert washed.sales_frame()["permanently_disallowed"].sum() > 0   # the IRA replacement
-    assert off.model["tax_cost"] < p.model["tax_cost"]            # what the rule gives up
+    assert washed.sales_frame()["permanently_disallowed"].sum() == pytest.approx(1500.0)
+    assert priced.model["tax_cost"] < p.model["tax_cost"]            # what avoiding gives up
 
 
 def test_wash_sale_no_buy_in_a_group_sold_at_a_loss_in_the_last_30_days():
-    """VTI was sold at a loss on 2026-11-21: buying VTI now would wash it. The plan buys us
-    equity as ITOT even though ITOT's spread is wider; with wash_sale off it buys VTI."""
+    """VTI was sold at a loss on 2026-11-21: buying VTI now would wash it. Under avoid the plan
+    buys us equity as ITOT even though ITOT's spread is wider. Under price it still does: the
+    wash would disallow 800 of short-term loss (0.37 x 800 less 0.10 x 800 deferred = 216) to
+    save 4.5 bp of spread on about 10,000 (about 4.50)."""
     sec = [("VTI", 100.0, "us_equity", "crsp", 0), ("ITOT", 50.0, "us_equity", "sp_tmi", 10),
            ("BND", 80.0, "bonds", "agg_fa", 1)]
     h = make(accounts=[("T", "taxable", 20000.0)], securities=sec,
@@ -69,41 +77,46 @@ def test_wash_sale_no_buy_in_a_group_sold_at_a_loss_in_the_last_30_days():
                    ("V", "T", "VTI", 200, 18000.0, "2015-01-01")],
              transactions=[("2026-11-21", "T", "VTI", "sell", 50, 100.0, "", -800.0)],
              targets=TARGET_60_40)
-    p = plan(h)
+    p = plan(h, wash_sale=AVOID)
     _ok(p)
     assert bought_usd(p, "VTI") == 0 and bought_usd(p, "ITOT") > 0
     assert {r["wash_group"]: r["no_buy_before"] for r in p.restriction_rows()} == {"crsp": "2026-12-22"}
 
-    off = plan(h, wash_sale=False)
-    assert bought_usd(off, "VTI") > 0
-    assert violations(evaluate(h, _rows(off)), "wash_sale")
+    priced = plan(h)
+    _ok(priced)
+    assert bought_usd(priced, "VTI") == 0 and priced.objective <= p.objective + 0.01
+    # A list that buys VTI anyway is judged by the same law: priced, or a violation under avoid.
+    rows = _rows(priced).copy()
+    rows.loc[rows["symbol"] == "ITOT", ["symbol", "price"]] = ["VTI", 100.0]
+    rows.loc[rows["symbol"] == "VTI", "quantity"] /= 2
+    assert evaluate(h, rows).disallowed == pytest.approx(800.0)
+    assert violations(evaluate(h.with_settings(wash_sale=AVOID), rows), "wash_sale")
 
 
 def test_wash_sale_plan_never_buys_a_group_it_harvests():
     """Harvest the taxable VTI loss and rebalance the IRA's cash into us equity: the IRA must
-    buy ITOT (another wash group), not VTI, though VTI is cheaper to trade."""
+    buy ITOT (another wash group), not VTI, though VTI is cheaper to trade: under avoid by
+    rule, under price because an IRA buy would lose the loss for good."""
     sec = [("VTI", 100.0, "us_equity", "crsp", 0), ("ITOT", 50.0, "us_equity", "sp_tmi", 10),
            ("BND", 80.0, "bonds", "agg_fa", 1)]
     h = make(accounts=[("T", "taxable", 0.0), ("IRA", "traditional", 30000.0)], securities=sec,
              lots=[("L", "T", "VTI", 300, 36000.0, "2025-01-01"),
                    ("B", "T", "BND", 500, 40000.0, "2015-01-01")],
              targets=TARGET_60_40, tax=dict(realized_short_term=20000.0))
-    p = plan(h)
-    _ok(p)
-    assert "L" in sold_lots(p)
-    assert bought_usd(p, "VTI") == 0
-    assert bought_usd(p, "ITOT", "IRA") > 0
-    assert {r["wash_group"]: r["no_buy_before"] for r in p.restriction_rows()} == {"crsp": "2027-01-01"}
-
-    off = plan(h, wash_sale=False)
-    assert "L" in sold_lots(off) and bought_usd(off, "VTI") > 0
-    assert violations(evaluate(h, _rows(off)), "wash_sale")
+    for p in (plan(h, wash_sale=AVOID), plan(h)):
+        _ok(p)
+        assert "L" in sold_lots(p)
+        assert bought_usd(p, "VTI") == 0
+        assert bought_usd(p, "ITOT", "IRA") > 0
+        assert {r["wash_group"]: r["no_buy_before"] for r in p.restriction_rows()} == {"crsp": "2027-01-01"}
 
 
 def test_infeasible_when_the_only_sellers_are_wash_blocked():
-    """us_equity must fall from 80% to 65%, but its only sizeable lot is a loss the wash-sale
-    rule blocks: InfeasiblePlan naming the class and the rule; with wash_sale off there is a
-    plan."""
+    """us_equity must fall from 80% to 65%, but its only sizeable lot is a loss a 5-share buy
+    10 days ago would wash: under avoid, InfeasiblePlan naming the class and the rule; under
+    price the lot is sold and the 5 shares bought 10 days ago wash 5 x 25 = 125 of its loss,
+    deferred into their basis. (Without spreads the plan may also buy VTI back: a loss past the
+    deduction limit is worth carryforward_value carried over or deferred alike.)"""
     h = make(accounts=[("T", "taxable", 0.0)],
              securities=[("VTI", 100.0, "us_equity", "crsp"), ("BND", 100.0, "bonds", "agg")],
              lots=[("L-loss", "T", "VTI", 800, 100000.0, "2025-01-10"),
@@ -111,10 +124,16 @@ def test_infeasible_when_the_only_sellers_are_wash_blocked():
                    ("L-bnd", "T", "BND", 200, 20000.0, "2020-01-01")],
              targets=TARGET_60_40)
     with pytest.raises(models.InfeasiblePlan) as caught:
-        plan(h)
+        plan(h, wash_sale=AVOID)
     assert "wash_sale" in str(caught.value) and "us_equity" in str(caught.value)
     assert caught.value.reasons
-    assert "L-loss" in sold_lots(plan(h, wash_sale=False))
+    priced = plan(h)
+    _ok(priced)
+    assert "L-loss" in sold_lots(priced)
+    washes = priced.evaluation.washes_frame()
+    recent = washes[washes["replacement_lot"] == "L-new"]
+    assert recent[["shares", "disallowed"]].values.tolist() == [[5.0, pytest.approx(125.0)]]
+    assert set(washes["treatment"]) == {"deferred"}
 
 
 # ---- cash flows first ---------------------------------------------------------------------------
@@ -419,8 +438,8 @@ def test_one_rulebook_for_the_evaluator_the_optimizer_and_the_diagnosis(example)
     assert set(CONSTRAINTS) == set(RULES) == {spec.rule for spec in RULEBOOK}
     h = example("scenario_a")
     for settings in ({}, {"min_trade_usd": 100.0, "whole_shares": True, "max_weight": 0.5,
-                          "tax_budget_usd": 1e6, "gain_budget_usd": 1e6},
-                     {"wash_sale": False, "cash_first": False}):
+                          "tax_budget_usd": 1e6, "gain_budget_usd": 1e6, "wash_sale": AVOID},
+                     {"wash_sale": models.WashSale.PRICE, "cash_first": False}):
         variant = h.with_settings(**settings)
         assert [r.rule for r in rules_for(variant)] == [s.rule for s in enabled_rules(variant.settings)]
         for spec in enabled_rules(variant.settings):

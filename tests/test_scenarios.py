@@ -144,7 +144,7 @@ def test_scenario_c_without_the_wash_rule_the_vxus_sale_would_be_lost_for_good()
     h = load_household(EXAMPLES / "scenario_c")
     rows = pd.read_csv(EXAMPLES / "scenario_c" / "trades.csv")
     rows.loc[len(rows)] = ["2026-12-01", "TAX_SAM", "VXUS", "sell", 250, 68.90, "C-TAX-VXUS-260615"]
-    ev = evaluate(h, rows)
+    ev = evaluate(h.with_settings(wash_sale=models.WashSale.AVOID), rows)
     sales = ev.sales_frame()
     vxus = sales[sales["lot_id"] == "C-TAX-VXUS-260615"]
     assert vxus["permanently_disallowed"].sum() == pytest.approx(1825.0, abs=0.01)
@@ -234,3 +234,53 @@ def test_scenario_e_harvests_long_term_gain_exactly_up_to_the_zero_rate_top(scen
 def test_scenario_e_without_the_deferred_gain_value_the_plan_does_nothing(scenario):
     h, _ = scenario("e")
     assert len(plan(h.with_tax(deferred_gain_rate=0.0)).trades) == 0
+
+
+# ---- Scenario D: losses in wash groups small recent purchases touch -------------------------
+def test_scenario_d_priced_washes_capture_more_than_avoid_and_every_heuristic(scenario):
+    """Three recent purchases sit in the loss lots' wash groups: 3 VTI reinvested in Alex's IRA
+    (11-15), Jordan's 100 VTI (11-24), 40 VXUS in the joint account (11-18). Under avoid every
+    VTI and VXUS loss lot is blocked; priced, the plan sells them, only the replaced shares are
+    washed (the IRA's 3 for good: 3 x 30 = 90), and Jordan's lot, sold too, gives its share
+    straight back. By the evaluator: tax cost -6,454.00 priced, -2,915.50 under avoid and for
+    the best heuristic (guide)."""
+    from planner.heuristics import all_heuristics
+    h, p = scenario("d")
+    _common(h, p)
+    ev = p.evaluation
+    assert ev.violations == [] and ev.tax_cost == pytest.approx(p.model["tax_cost"], abs=0.01)
+    assert ev.tax_cost == pytest.approx(-6454.0, abs=0.01)
+    avoid = plan(h, wash_sale=models.WashSale.AVOID)
+    assert avoid.evaluation.tax_cost == pytest.approx(-2915.5, abs=0.01)
+    assert ev.tax_cost < avoid.evaluation.tax_cost - 3000 and p.objective < avoid.objective
+    for heuristic in all_heuristics():
+        other = evaluate(h, heuristic.plan(h))
+        assert ev.tax_cost < other.tax_cost - 3000, heuristic.name
+    washes = ev.washes_frame()
+    ira = washes[washes["replacement_lot"] == "D-IA-VTI-261115"]
+    assert ira[["shares", "disallowed", "treatment"]].values.tolist() == [[3.0, pytest.approx(90.0), "permanent"]]
+    assert ev.permanently_disallowed == pytest.approx(90.0)
+    assert {"D-TJD-VTI-261124", "D-TJ-VXUS-261118"} <= set(sells(p)["lot_id"])
+    # Explanations: every wash taken says why it pays; the blocked losses name their purchase.
+    summary = p.summary()
+    assert summary["washes"] and all(w["objective_gain_of_the_sale"] > 0 for w in summary["washes_taken"])
+    blocked = {b["lot_id"]: b for b in summary["blocked_losses"]}
+    assert blocked["D-TJ-VTI-250210"]["free_to_harvest_from"] == "2026-12-25"   # 11-24 + 31 days
+    assert {x["account_id"] for x in blocked["D-TJ-VTI-250210"]["blocked_by"]} == {"IRA_ALEX", "TAX_JORDAN"}
+    assert set(summary["classes"]) == {"us_equity", "intl_equity", "bonds"}
+
+
+def test_buys_are_labelled_replacement_only_where_a_harvest_sold_that_class():
+    """Regression (issue 11): IRA, Roth and HSA buys were labelled 'replacement' though
+    nothing is harvested there."""
+    h = load_household(EXAMPLES / "scenario_d")
+    p = plan(h)
+    t = p.trades
+    taxable = dict(zip(h.accounts.id, h.accounts.taxable))
+    replacement = t[t["reason"] == "replacement"]
+    assert replacement["account_id"].map(taxable).all()
+    harvested = set(zip(t.loc[t["reason"] == "harvest", "account_id"],
+                        t.loc[t["reason"] == "harvest", "symbol"].map(dict(zip(h.securities.symbol,
+                                                                               h.securities.asset_class)))))
+    cls = replacement["symbol"].map(dict(zip(h.securities.symbol, h.securities.asset_class)))
+    assert all(pair in harvested for pair in zip(replacement["account_id"], cls))

@@ -23,7 +23,7 @@ import json
 import numpy as np
 import pytest
 
-from planner import TaxProfile
+from planner import PlanSettings, TaxProfile
 from planner import models
 from planner.cli import main
 
@@ -238,8 +238,18 @@ def test_pub550_example_1_loss_added_to_the_basis_of_the_new_stock():
     assert new["cost_basis"] == approx(1050.0)
     assert new["holding_period_start"] == "2026-01-20"
     assert r["year"]["short_term"] == approx(0.0)
-    assert r["tax_cost"] == approx(0.0)
-    assert wash_violations(r)
+    # SPEC §2 tax cost: the 250 deferred into N1's basis, kept, is worth carryforward_value
+    # 0.10 a dollar: 0 - 0.10 * 250 = -25.
+    assert r["tax_cost"] == approx(-25.0)
+    # wash_sale = "price" (the default): the wash is reported, not a violation; "avoid": both.
+    (wash,) = r["washes"]
+    assert (wash["loss_lot"], wash["replacement_lot"], wash["shares"], wash["disallowed"],
+            wash["treatment"]) == ("L1", "N1", approx(100.0), approx(250.0), "deferred")
+    assert not wash_violations(r)
+    avoid = judged(household(lots=[("L1", "T1", "X", 100, 1000.0, "2026-01-05")],
+                          settings=PlanSettings(wash_sale=models.WashSale.AVOID)),
+                [("2026-12-01", "T1", "X", "sell", 100, 7.50, "L1"), ("2026-12-15", "T1", "X", "buy", 100, 8.00, "N1")])
+    assert wash_violations(avoid) and avoid["washes"] == r["washes"]
 
 
 def test_pub550_example_3_bought_within_30_days_before_the_sale_partial():
@@ -262,8 +272,9 @@ def test_pub550_example_3_bought_within_30_days_before_the_sale_partial():
     assert lot_total(r, "DEC18", "cost_basis") == approx(3250.0)
     assert lot_total(r, "DEC28", "cost_basis") == approx(1375.0)
     assert {lot["holding_period_start"] for lot in lots_of(r, "DEC18") + lots_of(r, "DEC28")} == {"2025-09-25"}
-    # Deduction 250 -> tax -0.37 * 250 = -92.50, the whole tax cost.
-    assert r["tax_cost"] == approx(-92.5)
+    # Deduction 250 -> tax -0.37 * 250 = -92.50; the 750 deferred into DEC18 and DEC28, kept,
+    # is worth 0.10 a dollar (SPEC §2): tax cost -92.50 - 75 = -167.50.
+    assert r["tax_cost"] == approx(-167.5)
 
 
 @pytest.mark.parametrize("new_price, new_basis", [(90.0, 110.0), (70.0, 90.0)],
@@ -335,6 +346,22 @@ def test_losses_are_washed_in_the_order_of_the_sales():
     assert sale_total(r, "L2", "disallowed") == approx(0.0)
     assert r["year"]["short_term"] == approx(-300.0)
     assert lot_total(r, "N", "cost_basis") == approx(1100.0)
+
+
+def test_same_day_losses_are_washed_in_the_order_their_shares_were_acquired():
+    # Treas. Reg. 1.1091-1(b): losses on one day whose order cannot be told apart are taken in
+    # the order the shares were acquired, whatever the file order. L_OLD (100 sh, basis 1,500,
+    # acquired 2025-01-10: long-term) and L_NEW (100 sh, basis 1,200, 2026-05-01: short-term)
+    # both sold 12-01 at 10, the newer listed first; 100 sh bought 12-05 replace the older:
+    # L_OLD's 500 disallowed (into N: basis 1,000 + 500), L_NEW's 200 deducted.
+    # Year: ST -200, LT -500 + 500 = 0.
+    h = household(lots=[("L_NEW", "T1", "X", 100, 1200.0, "2026-05-01"), ("L_OLD", "T1", "X", 100, 1500.0, "2025-01-10")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L_NEW"), (None, "T1", "X", "sell", 100, 10.0, "L_OLD"),
+                ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
+    assert sale_total(r, "L_OLD", "disallowed") == approx(500.0)
+    assert sale_total(r, "L_NEW", "disallowed") == approx(0.0)
+    assert (r["year"]["short_term"], r["year"]["long_term"]) == approx((-200.0, 0.0))
+    assert lot_total(r, "N", "cost_basis") == approx(1500.0)
 
 
 def test_a_gain_is_never_washed():
@@ -585,10 +612,11 @@ def test_a_buy_in_the_plan_washes_a_loss_sold_in_the_last_30_days():
         "2026-11-20", approx(500.0), approx(0.0), "long", True)
     assert r["year"]["long_term"] == approx(0.0)
     assert r["year_without_trades"]["long_term"] == approx(-500.0)
-    assert r["tax_cost"] == approx(185.0)
+    # ... less 0.10 * 500 deferred into N, kept (SPEC §2): 185 - 50 = 135.
+    assert r["tax_cost"] == approx(135.0)
     (new,) = lots_of(r, "N")
     assert (new["cost_basis"], new["holding_period_start"]) == (approx(1500.0), "2025-05-13")
-    assert wash_violations(r)
+    assert [w["replacement_lot"] for w in r["washes"]] == ["N"] and not wash_violations(r)
 
 
 def test_history_sale_term_comes_from_its_lot_when_no_term_column():
@@ -615,7 +643,7 @@ def test_history_sale_of_part_of_a_held_lot_is_not_replaced_by_the_rest_of_it():
     (wash,) = r["history_washes"]
     assert (wash["disallowed"], wash["term"]) == (approx(100.0), "short")
     assert r["year"]["short_term"] == approx(0.0)
-    assert r["tax_cost"] == approx(37.0)
+    assert r["tax_cost"] == approx(37.0 - 0.10 * 100)   # less the deferred 100's value
     (new,) = lots_of(r, "N")
     assert (new["cost_basis"], new["holding_period_start"]) == (approx(600.0), "2026-11-22")
     assert lot_total(r, "L", "cost_basis") == approx(600.0)
@@ -646,7 +674,7 @@ def test_history_loss_partly_replaced_before_is_washed_for_the_rest():
     (wash,) = r["history_washes"]
     assert wash["disallowed"] == approx(300.0) and wash["term"] == "short"
     assert r["year"]["short_term"] == approx(-200.0)
-    assert r["tax_cost"] == approx(111.0)
+    assert r["tax_cost"] == approx(111.0 - 0.10 * 300)   # less the deferred 300's value
     assert lot_total(r, "N", "cost_basis") == approx(1300.0)
 
 
@@ -663,21 +691,21 @@ def test_a_history_loss_is_washed_before_a_later_loss_of_the_plan():
     assert wash["disallowed"] == approx(500.0)
     assert sale_total(r, "L", "disallowed") == approx(0.0)
     assert r["year"]["short_term"] == approx(-300.0)
-    assert r["tax_cost"] == approx(74.0)
+    assert r["tax_cost"] == approx(74.0 - 0.10 * 500)   # less the deferred 500's value
     assert lot_total(r, "N", "cost_basis") == approx(1500.0)
 
 
 def test_a_scheduled_purchase_washes_a_loss_sale_of_the_plan():
     # SPEC §2: scheduled purchases in cashflows.csv count. $500 of X at $10 on 12-10 = 50 sh.
     # The plan sells 100 sh (basis 1,500, ST) at 10: loss 500 (5/share); 50 sh washed: 250.
-    # Year ST -250 -> tax -92.50 = tax cost.
+    # Year ST -250 -> tax -92.50; the 250 deferred into the scheduled shares: -0.10 * 250.
     h = household(lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")],
                   cashflows=[("2026-12-10", "T1", 500.0, "X")])
     r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "disallowed") == approx(250.0)
     assert sale_total(r, "L", "permanently_disallowed") == approx(0.0)
     assert r["year"]["short_term"] == approx(-250.0)
-    assert r["tax_cost"] == approx(-92.5)
+    assert r["tax_cost"] == approx(-92.5 - 25.0)
 
 
 def test_a_scheduled_401k_purchase_loses_the_loss_for_good():
@@ -724,7 +752,7 @@ def test_cli_pub550_example_1(tmp_path, capsys):
     r = cli_evaluate(capsys, folder, trades)
     assert r["sales"][0]["disallowed"] == approx(250.0)
     assert lot_total(r, "N1", "cost_basis") == approx(1050.0)
-    assert r["tax_cost"] == approx(0.0)
+    assert r["tax_cost"] == approx(-25.0)   # 0.10 * 250 deferred and kept
 
 
 def test_cli_rev_rul_2008_5_ira_replacement(tmp_path, capsys):
@@ -747,7 +775,7 @@ def test_cli_history_loss_washed_by_a_plan_buy(tmp_path, capsys):
     trades = write_trades(tmp_path / "trades.csv", [(None, "T1", "X", "buy", 100, 10.0, "N")])
     r = cli_evaluate(capsys, folder, trades)
     assert r["history_washes"][0]["disallowed"] == approx(500.0)
-    assert r["tax_cost"] == approx(185.0)
+    assert r["tax_cost"] == approx(185.0 - 50.0)
     assert lot_total(r, "N", "cost_basis") == approx(1500.0)
 
 
@@ -773,7 +801,8 @@ def test_cli_married_separate_carryover_from_the_toml(tmp_path, capsys):
 def test_cli_scheduled_purchase_and_spouse(tmp_path, capsys):
     # cashflows.csv schedules $300 of X at $10 (30 sh) into Jordan's taxable account on 12-20;
     # Alex's plan sells 100 sh (basis 1,500, ST) at 10: loss 500; 30 sh washed: 150;
-    # year ST -350 -> tax cost -0.37 * 350 = -129.50.
+    # year ST -350 -> tax -0.37 * 350 = -129.50; 150 deferred into Jordan's scheduled shares:
+    # tax cost -129.50 - 0.10 * 150 = -144.50.
     folder = write_household(tmp_path / "hh", accounts=[("ALEX", "taxable", 0.0, "alex"), ("JORDAN", "taxable", 0.0, "jordan")],
                              lots=[("L", "ALEX", "X", 100, 1500.0, "2026-06-01")],
                              cashflows=[("2026-12-20", "JORDAN", 300.0, "X")])
@@ -781,4 +810,4 @@ def test_cli_scheduled_purchase_and_spouse(tmp_path, capsys):
     r = cli_evaluate(capsys, folder, trades)
     assert sale_total(r, "L", "disallowed") == approx(150.0)
     assert r["year"]["short_term"] == approx(-350.0)
-    assert r["tax_cost"] == approx(-129.5)
+    assert r["tax_cost"] == approx(-144.5)

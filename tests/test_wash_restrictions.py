@@ -37,8 +37,13 @@ def test_a_purchase_scheduled_after_as_of_does_not_lift_the_ban():
     h = _household(transactions=SOLD_X_AT_A_LOSS, cashflows=flows)
     assert list(models.ledger.wash_restrictions(h).no_buy_until) == [h.group_index["X"]]
     with pytest.raises(InfeasiblePlan) as caught:
-        plan(h)   # eq can only be reached by buying X
+        plan(h, wash_sale=models.WashSale.AVOID)   # eq can only be reached by buying X
     assert "wash_sale" in str(caught.value) and "eq" in str(caught.value)
+    # Priced, the plan buys X and the past loss is washed by that buy, as the evaluator says.
+    priced = plan(h)
+    assert priced.evaluation.violations == []
+    assert priced.evaluation.tax_cost == pytest.approx(priced.model["tax_cost"], abs=0.01)
+    assert [w["replacement"] for w in priced.summary()["washes"]] == ["trade"]
 
 
 def test_a_purchase_already_made_that_replaced_the_loss_lifts_the_ban():

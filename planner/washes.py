@@ -1,0 +1,371 @@
+"""Wash sales priced exactly in the program (SPEC §2 and §3, ``wash_sale = "price"``).
+
+The law matches loss shares to replacement shares greedily: loss sales in date order (the
+plan's, all on ``as_of``, in the order their shares were acquired, Treas. Reg. 1.1091-1(b)),
+each taking the earliest unused replacement shares of its window, share for share
+(1.1091-1(c)). Per wash group the program lists
+
+* the demands, in that order: past losses still open (transactions.csv, the last 30 days),
+  then the plan's taxable loss lots, and the parcels of a sold replacement lot that a washed
+  loss turned into a loss;
+* the supply, in acquisition order: purchases made by ``as_of`` (what the past losses left),
+  the plan's buys, purchases scheduled after ``as_of``;
+
+and one variable m per (demand, supply) pair the window allows (never a loss lot's own
+purchase, Rev. Rul. 56-602). The plan's buys replace only past losses: a plan that sells a
+group at a loss buys none of it (a binary per group, as under ``avoid``), which keeps the
+pairs to the few recent and scheduled purchases. Greedy matching is then, pair by pair,
+
+    m = min(need, avail),   need = demand − its earlier pairs,   avail = supply − earlier demands' pairs,
+
+written with one binary where the bounds leave the minimum open, and none where a supply
+surely covers the demand. So the washed shares are exactly the law's, whichever lots the plan
+sells and whatever it buys. A washed dollar raises the year's result at the loss's term; it
+is lost for good when the replacement sits in a tax-advantaged account, otherwise deferred
+into the replacement's basis and credited at ``carryforward_value`` (SPEC §2 tax cost).
+
+A taxable replacement lot the plan also sells gives the loss straight back: its shares carry
+the washed loss and the loss's holding period (so its own gain moves to the loss's term), and
+a parcel left at a loss is a demand in turn. To keep that exact with one binary, such a lot is
+sold whole or not at all, and no loss later in the order may be washed into shares the plan
+has already sold (the evaluator would move that loss into a finished sale); the program
+excludes those few combinations rather than price them, as ``avoid`` excludes every wash.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from models.enums import Term
+from models.ledger import plan_washes
+from models.wash_sale import WINDOW
+
+TOL = 1e-9
+# Above this many (demand, supply) pairs the household is planned with wash_sale = "avoid"
+# instead, and the plan says so: each pair may carry a binary, and a 263-lot synthetic
+# household with 1,192 pairs found no plan in 60 s (scenario_d: 27 binaries, 0.3 s).
+MAX_PAIRS = 250
+
+
+class _Expr:
+    """A linear expression over the program's blocks: {(block, index): coefficient} + constant."""
+    __slots__ = ("terms", "const")
+
+    def __init__(self, terms=None, const: float = 0.0) -> None:
+        self.terms: dict[tuple[str, int], float] = dict(terms or {})
+        self.const = const
+
+    def add(self, other: "_Expr", scale: float = 1.0) -> "_Expr":
+        out = _Expr(self.terms, self.const + scale * other.const)
+        for key, value in other.terms.items():
+            out.terms[key] = out.terms.get(key, 0.0) + scale * value
+        return out
+
+    @staticmethod
+    def var(block: str, index: int, coef: float = 1.0) -> "_Expr":
+        return _Expr({(block, index): coef})
+
+
+@dataclass
+class _Demand:
+    quantity: _Expr
+    most: float             # shares at most
+    loss: float             # dollars per share
+    long_term: bool
+    in_year: bool
+    own: str                # purchase the demand may not be replaced by ('' none)
+    past_date: np.datetime64 | None = None   # a past loss: its sale date
+    pairs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Supply:
+    quantity: _Expr
+    most: float
+    least: float
+    taxable: bool
+    purchase: str
+    kind: str               # 'made' (by as_of), 'buy' (the plan's), 'scheduled'
+    date: np.datetime64
+    sell_column: int = -1   # the plan's sell column of this lot, if it may sell it
+    most_value: float = 0.0  # that column's upper bound, dollars
+    sold: int = -1          # index of its 'sold' binary once needed
+    processed: bool = False  # its lot's place in the order of sales has passed
+    used_most: float = 0.0  # shares earlier demands may take of it, at most
+    pairs: list[int] = field(default_factory=list)
+
+
+def pair_estimate(h, lay) -> int:
+    """Pairs the program would hold at most: loss demands × replacement supply, per group."""
+    frame = plan_washes(h)
+    n = len(h.wash_groups)
+    supply = np.bincount([a.group for a in frame.supply] +
+                         [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW], minlength=n)
+    bought = np.bincount(lay.buy_group, minlength=n) if lay.n_buy else np.zeros(n)
+    past = np.bincount([loss.group for loss in frame.past], minlength=n)
+    sold = np.bincount(lay.sell_group[lay.sell_taxable], minlength=n) if lay.n_sell else np.zeros(n)
+    return int(supply @ (past + sold) + bought @ past)
+
+
+class WashPricing:
+    """The exact wash-sale terms of one household's program; see the module docstring."""
+
+    def __init__(self, program) -> None:
+        p, lay, h = program, program.layout, program.household
+        frame = plan_washes(h)
+        self.fixed_short_term = frame.fixed_short_term
+        self.fixed_long_term = frame.fixed_long_term
+        self.fixed_deferred = frame.fixed_deferred
+        self.fixed_disallowed = frame.fixed_disallowed
+        self.fixed_permanent = frame.fixed_permanent
+        self._le: list[tuple[_Expr, float]] = []      # expr ≤ rhs
+        self._eq: list[_Expr] = []                    # expr == 0
+        self.pair_most: list[float] = []
+        self.cum_most: list[tuple[float, float]] = []  # bounds of the running totals v, u
+        self.pair_ends: list[tuple[int, int]] = []    # (group-local demand id, supply id) for reports
+        self.r_most: list[float] = []
+        self.n_sold = 0
+        self.n_binary = 0
+        self.n_group = 0
+        self.short_term, self.long_term = _Expr(), _Expr()
+        self.deferred, self.permanent, self.disallowed = _Expr(), _Expr(), _Expr()
+        self._build(h, lay, frame)
+        self._compile(p)
+
+    # ---- the pairs ------------------------------------------------------------------------
+    def _pair(self, d: _Demand, s: _Supply) -> int | None:
+        """m = min(need, avail) for demand ``d`` against supply ``s`` (both earlier pairs known)."""
+        most = min(d.most, s.most)
+        if most <= TOL:
+            return None
+        k = len(self.pair_most)
+        self.pair_most.append(most)
+        m = _Expr.var("m", k)
+        # Running totals (a variable each, so every row stays a few nonzeros long): shares of
+        # the demand matched so far, shares of the supply used so far.
+        need = d.quantity if not d.pairs else d.quantity.add(_Expr.var("v", d.pairs[-1]), -1.0)
+        avail = s.quantity if not s.pairs else s.quantity.add(_Expr.var("u", s.pairs[-1]), -1.0)
+        self.cum_most.append((d.most, s.most))
+        self._eq.append(_Expr.var("v", k).add(m, -1.0).add(
+            _Expr.var("v", d.pairs[-1], -1.0) if d.pairs else _Expr()))
+        self._eq.append(_Expr.var("u", k).add(m, -1.0).add(
+            _Expr.var("u", s.pairs[-1], -1.0) if s.pairs else _Expr()))
+        self._le.append((m.add(need, -1.0), 0.0))
+        self._le.append((m.add(avail, -1.0), 0.0))
+        if s.least - s.used_most >= d.most - TOL:
+            self._le.append((need.add(m, -1.0), 0.0))          # surely covered: m = need
+        else:
+            b = self.n_binary
+            self.n_binary += 1
+            self._le.append((need.add(m, -1.0).add(_Expr.var("b", b, -d.most)), 0.0))
+            self._le.append((avail.add(m, -1.0).add(_Expr.var("b", b, s.most)), s.most))
+        d.pairs.append(k)
+        s.pairs.append(k)
+        s.used_most += most
+        if s.processed and s.sell_column >= 0:
+            # The replacement lot's sale came earlier in the order: no wash into sold shares.
+            self._le.append((m.add(_Expr.var("z", self._sold(s), most)), most))
+        # What a washed share costs: the loss is disallowed at its term, then lost for good
+        # (tax-advantaged replacement) or deferred into the replacement's basis.
+        self.disallowed = self.disallowed.add(m, d.loss)
+        if d.in_year:
+            self._realize(d.long_term, m, d.loss)
+        if s.taxable:
+            self.deferred = self.deferred.add(m, d.loss)
+        else:
+            self.permanent = self.permanent.add(m, d.loss)
+        return k
+
+    def _sold(self, s: _Supply) -> int:
+        """The binary 'the plan sells this replacement lot' (created on first need)."""
+        if s.sold < 0:
+            s.sold = self.n_sold
+            self.n_sold += 1
+            self._le.append((_Expr.var("sell", s.sell_column).add(_Expr.var("z", s.sold, -s.most_value)), 0.0))
+        return s.sold
+
+    def _realize(self, long_term: bool, expr: _Expr, scale: float) -> None:
+        if long_term:
+            self.long_term = self.long_term.add(expr, scale)
+        else:
+            self.short_term = self.short_term.add(expr, scale)
+
+    def _demand(self, d: _Demand, supplies: list[_Supply], group_demands: list[_Demand]) -> None:
+        group_demands.append(d)
+        for s in supplies:
+            if s.purchase and s.purchase == d.own:
+                continue
+            if d.past_date is None and s.kind == "buy":
+                continue   # the plan buys no group it sells at a loss in (one binary a group)
+            if d.past_date is not None:   # a past loss: only new purchases in its window
+                if s.kind == "made" or s.date > d.past_date + WINDOW or \
+                        (s.kind == "buy" and d.past_date + WINDOW < self.as_of):
+                    continue
+            self._pair(d, s)
+
+    # ---- the groups -----------------------------------------------------------------------
+    def _build(self, h, lay, frame) -> None:
+        self.as_of = h.as_of
+        n_s = lay.n_sell
+        taxable_col = lay.sell_taxable if n_s else np.zeros(0, bool)
+        price_col = h.lot_price[lay.sell_lot] if n_s else np.zeros(0)
+        quantity_col = h.lots.quantity[lay.sell_lot] if n_s else np.zeros(0)
+        gain_share = (price_col - h.lots.cost_basis[lay.sell_lot] / quantity_col) if n_s else np.zeros(0)
+        column_of_lot = {str(h.lots.id[lay.sell_lot[c]]): c for c in range(n_s)}
+        supply_by_group = defaultdict(list)
+        for a in frame.supply:
+            supply_by_group[a.group].append(a)
+        later_by_group = defaultdict(list)
+        for a in frame.scheduled:
+            if a.date <= h.as_of + WINDOW:
+                later_by_group[a.group].append(a)
+        past_by_group = defaultdict(list)
+        for loss in frame.past:
+            past_by_group[loss.group].append(loss)
+        loss_groups = set(lay.sell_group[taxable_col & (gain_share < 0)].tolist()) if n_s else set()
+        buy_price = h.securities.price[lay.buy_security] if lay.n_buy else np.zeros(0)
+        groups = (loss_groups | set(past_by_group)) & (
+            set(supply_by_group) | set(later_by_group) | set(lay.buy_group.tolist() if lay.n_buy else []))
+        for g in sorted(groups):
+            supplies: list[_Supply] = []
+            for a in supply_by_group[g]:
+                s = _Supply(_Expr(const=a.unused), a.unused, a.unused, a.taxable, a.purchase, "made", a.date)
+                if a.taxable and a.lot_id in column_of_lot:
+                    s.sell_column = column_of_lot[a.lot_id]
+                    s.most_value = float(lay.sell_ub[s.sell_column])
+                supplies.append(s)
+            for c in np.flatnonzero(lay.buy_group == g) if lay.n_buy else []:
+                most = float(lay.buy_ub[c] / buy_price[c])
+                supplies.append(_Supply(_Expr.var("buy", int(c), 1.0 / buy_price[c]), most, 0.0,
+                                        bool(h.accounts.taxable[lay.buy_account[c]]), "", "buy", h.as_of))
+            for a in later_by_group[g]:
+                supplies.append(_Supply(_Expr(const=a.quantity), a.quantity, a.quantity, a.taxable,
+                                        a.purchase, "scheduled", a.date))
+            buys = np.flatnonzero(lay.buy_group == g) if lay.n_buy else np.zeros(0, int)
+            losses = np.flatnonzero((lay.sell_group == g) & taxable_col & (gain_share < 0)) if n_s \
+                else np.zeros(0, int)
+            if len(buys) and len(losses):
+                # Sell the group's losses or buy it, not both: a plan buy would wash the plan's
+                # own harvest (pricing that too would take a binary per loss lot and buy).
+                y = self.n_group
+                self.n_group += 1
+                most_sold = float(lay.sell_ub[losses].sum())
+                most_bought = float(lay.buy_ub[buys].sum())
+                sold = _Expr({("sell", int(c)): 1.0 for c in losses})
+                bought = _Expr({("buy", int(c)): 1.0 for c in buys})
+                self._le.append((sold.add(_Expr.var("y", y, most_sold)), most_sold))
+                self._le.append((bought.add(_Expr.var("y", y, -most_bought)), 0.0))
+            demands: list[_Demand] = []
+            for loss in past_by_group[g]:
+                self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
+                                     loss.term is Term.LONG, loss.in_year, "",
+                                     past_date=loss.date), supplies, demands)
+            by_lot = {s.purchase: s for s in supplies if s.kind == "made"}
+            cols = np.flatnonzero((lay.sell_group == g) & taxable_col) if n_s else np.zeros(0, int)
+            lots = lay.sell_lot[cols]
+            order = cols[np.lexsort((lots, h.lots.acquired[lots]))]
+            for c in order.tolist():
+                lot = str(h.lots.id[lay.sell_lot[c]])
+                own = "lot:" + lot
+                item = by_lot.get(own)
+                g_share, q_lot, lt = float(gain_share[c]), float(quantity_col[c]), bool(lay.sell_long_term[c])
+                forward = [(d, k) for d in demands for k in d.pairs
+                           if item is not None and k in item.pairs]
+                if item is not None and item.sell_column == c and forward:
+                    self._replacement_sold(c, item, forward, g_share, q_lot, own, supplies, demands)
+                elif g_share < 0:
+                    self._demand(_Demand(_Expr.var("sell", c, 1.0 / price_col[c]), q_lot, -g_share, lt,
+                                         True, own if item is not None else ""), supplies, demands)
+                if item is not None:
+                    item.processed = True
+
+    def _replacement_sold(self, c, item, forward, g_share, q_lot, own, supplies, demands) -> None:
+        """A replacement lot the plan may sell: whole or not at all; each washed parcel, if
+        sold, realizes the lot's gain less the washed loss at the loss's term."""
+        z = self._sold(item)
+        self._eq.append(_Expr.var("sell", c).add(_Expr.var("z", z, -item.most_value)))
+        parcels: list[_Expr] = []
+        for d, k in forward:
+            most = self.pair_most[k]
+            j = len(self.r_most)
+            self.r_most.append(most)
+            r = _Expr.var("r", j)          # r = m if the lot is sold, else 0
+            m = _Expr.var("m", k)
+            self._le.append((r.add(m, -1.0), 0.0))
+            self._le.append((r.add(_Expr.var("z", z, -most)), 0.0))
+            self._le.append((m.add(r, -1.0).add(_Expr.var("z", z, most)), most))
+            self._realize(d.long_term, r, g_share - d.loss)   # the parcel's result at the loss's term
+            self._realize(False, r, -g_share)                 # ... no longer the lot's own (short)
+            self.deferred = self.deferred.add(r, -d.loss)     # recovered, not kept
+            parcels.append(r)
+            if g_share - d.loss < -TOL:   # the parcel sells at a loss: washed in its turn
+                self._demand(_Demand(r, most, d.loss - g_share, d.long_term, True, own), supplies, demands)
+        if g_share < -TOL:
+            rest = _Expr.var("z", z, q_lot)
+            for r in parcels:
+                rest = rest.add(r, -1.0)
+            self._demand(_Demand(rest, q_lot, -g_share, False, True, own), supplies, demands)
+
+    # ---- to cvxpy -------------------------------------------------------------------------
+    def _compile(self, p) -> None:
+        n_m, n_r = len(self.pair_most), len(self.r_most)
+        self.m = cp.Variable(n_m, name="washed_shares", bounds=[np.zeros(n_m), np.array(self.pair_most)]) if n_m else None
+        self.r = cp.Variable(n_r, name="recovered_shares", bounds=[np.zeros(n_r), np.array(self.r_most)]) if n_r else None
+        self.z = cp.Variable(self.n_sold, name="sells_replacement", boolean=True) if self.n_sold else None
+        self.b = cp.Variable(self.n_binary, name="wash_is_supply_bound", boolean=True) if self.n_binary else None
+        self.y = cp.Variable(self.n_group, name="buys_group", boolean=True) if self.n_group else None
+        cum = np.array(self.cum_most).reshape(-1, 2)
+        self.v = cp.Variable(n_m, name="demand_matched", bounds=[np.zeros(n_m), cum[:, 0]]) if n_m else None
+        self.u = cp.Variable(n_m, name="supply_used", bounds=[np.zeros(n_m), cum[:, 1]]) if n_m else None
+        self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "z": self.z, "b": self.b,
+                       "y": self.y, "v": self.v, "u": self.u}
+        self.binaries = [v for v in (self.y, self.z, self.b) if v is not None]
+        self.constraints: list[cp.Constraint] = []
+        if self._le:
+            self.constraints.append(self._matrix([e for e, _ in self._le]) <= np.array([rhs for _, rhs in self._le])
+                                    - np.array([e.const for e, _ in self._le]))
+        if self._eq:
+            self.constraints.append(self._matrix(self._eq) == -np.array([e.const for e in self._eq]))
+        self.short_term_expr = self._scalar(self.short_term)
+        self.long_term_expr = self._scalar(self.long_term)
+        self.deferred_expr = self._scalar(self.deferred)
+        self.permanent_expr = self._scalar(self.permanent)
+        self.disallowed_expr = self._scalar(self.disallowed)
+        self.short_term_range = self._range(self.short_term)
+        self.long_term_range = self._range(self.long_term)
+
+    def _matrix(self, exprs: list[_Expr]):
+        out = 0
+        for name, var in self.blocks.items():
+            rows, cols, vals = [], [], []
+            for i, e in enumerate(exprs):
+                for (block, j), v in e.terms.items():
+                    if block == name and v != 0.0:
+                        rows.append(i), cols.append(j), vals.append(v)
+            if vals:
+                out = out + sp.csr_matrix((vals, (rows, cols)), shape=(len(exprs), var.shape[0])) @ var
+        return out
+
+    def _scalar(self, e: _Expr):
+        linear = self._matrix([e])
+        if isinstance(linear, int):
+            return cp.Constant(e.const)
+        return linear[0] + e.const if e.const else linear[0]
+
+    def _range(self, e: _Expr) -> tuple[float, float]:
+        """Bounds of the expression from its variables' bounds (for TaxCost's big-Ms)."""
+        most = {"m": self.pair_most, "r": self.r_most}
+        lo = hi = e.const
+        for (block, j), v in e.terms.items():
+            top = most[block][j] if block in most else 1.0
+            lo += min(0.0, v * top)
+            hi += max(0.0, v * top)
+        return lo, hi
+
+    def value(self, e) -> float:
+        v = e.value
+        return float(np.sum(v)) if v is not None else float("nan")

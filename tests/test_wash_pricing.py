@@ -1,0 +1,220 @@
+"""wash_sale = "price": the program prices every wash exactly as the evaluator judges it.
+
+Random households built to wash: recent purchases in every account type (taxable, a spouse's
+taxable, IRA, Roth, HSA), several securities in one wash group, history buys and loss sales of
+the last 30 days, scheduled purchases before and after as_of, replacement lots at a gain and at
+a loss that the plan may sell too. For every one, the plan's tax cost, disallowed, permanently
+disallowed and deferred dollars equal the evaluator's to the cent, the plan breaks no rule,
+and it is never worse on the objective than the plan under ``avoid``.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import evaluate, models
+from planner.optimizer import plan
+
+from tests.optimizer_cases import EMPTY_TRADES, make
+
+WashSale = models.WashSale
+TOL = 0.01
+EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "10"))   # 10: ~15 s of the suite
+DERANDOMIZE = "PLANNER_PROPERTY_EXAMPLES" not in os.environ
+PROFILE = settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+OLD = ["2015-03-10", "2021-07-01", "2025-06-15", "2026-03-02"]
+RECENT = ["2026-11-01", "2026-11-05", "2026-11-20", "2026-11-28", "2026-12-01"]
+RATIOS = [0.6, 0.9, 1.0, 1.1, 1.4, 2.0]      # basis / value
+
+
+@st.composite
+def washing_households(draw):
+    securities = [("X1", 50.0, "us_equity", "sp500", 0.0), ("X2", 25.0, "us_equity", "sp500", 2.0),
+                  ("Y", 40.0, "us_equity", "total", 1.0), ("B", 10.0, "bonds", "agg", 1.0)]
+    if draw(st.booleans()):
+        securities.append(("I", 30.0, "intl_equity", "intl", 2.0))
+    classes = sorted({s[2] for s in securities})
+    accounts = [("T1", "taxable", draw(st.sampled_from([0.0, 500.0, 5000.0])), 0.0)]
+    for name, kind in (("T2", "taxable"), ("IRA", "traditional"), ("ROTH", "roth"), ("HSA", "hsa")):
+        if draw(st.booleans()):
+            accounts.append((name, kind, draw(st.sampled_from([0.0, 300.0, 3000.0])), 0.0))
+    ids = [a[0] for a in accounts]
+    symbols = [s[0] for s in securities]
+    price = {s[0]: s[1] for s in securities}
+    lots = []
+    for k in range(draw(st.integers(2, 7))):          # older lots, mostly taxable
+        sym = draw(st.sampled_from(symbols))
+        qty = draw(st.sampled_from([10.0, 40.0, 100.0]))
+        account = "T1" if k < 2 else draw(st.sampled_from(ids))
+        lots.append((f"L{k}", account, sym, qty, round(qty * price[sym] * draw(st.sampled_from(RATIOS)), 2),
+                     draw(st.sampled_from(OLD))))
+    for k in range(draw(st.integers(1, 4))):          # recent purchases in any account
+        sym = draw(st.sampled_from(["X1", "X2", "X1", "Y"]))
+        qty = draw(st.sampled_from([3.0, 20.0, 60.0]))
+        lots.append((f"R{k}", draw(st.sampled_from(ids)), sym, qty,
+                     round(qty * price[sym] * draw(st.sampled_from([0.9, 1.0, 1.15])), 2),
+                     draw(st.sampled_from(RECENT))))
+    transactions = []
+    if draw(st.booleans()):   # a loss sold recently, partly replaced perhaps
+        transactions.append((draw(st.sampled_from(["2026-11-03", "2026-11-25"])), "T1",
+                             draw(st.sampled_from(["X1", "X2", "Y"])), "sell",
+                             draw(st.sampled_from([10.0, 50.0])), 40.0, "", -300.0))
+    if draw(st.booleans()):   # a history buy that is no lot of lots.csv
+        transactions.append(("2026-11-15", draw(st.sampled_from(ids)), draw(st.sampled_from(["X1", "X2"])),
+                             "buy", draw(st.sampled_from([5.0, 30.0])), 50.0, ""))
+    cashflows = []
+    if draw(st.booleans()):   # scheduled purchases: on as_of, after it, or beyond the window
+        cashflows.append((draw(st.sampled_from(["2026-12-01", "2026-12-10", "2026-12-28", "2027-01-05"])),
+                          draw(st.sampled_from(ids)), draw(st.sampled_from([100.0, 1500.0])),
+                          draw(st.sampled_from(["X1", "X2", "Y"]))))
+    if draw(st.booleans()):
+        cashflows.append(("2026-12-01", draw(st.sampled_from(ids)), 4000.0, ""))
+    weights = draw(st.sampled_from([[0.5, 0.5], [0.7, 0.3]])) if len(classes) == 2 else [0.25, 0.2, 0.55]
+    targets = [(c, w, None) for c, w in zip(classes, weights)]
+    tax = dict(short_term_rate=0.37, long_term_rate=draw(st.sampled_from([0.238, 0.15])),
+               deduction_rate=draw(st.sampled_from([0.37, 0.24])),
+               carryforward_value=draw(st.sampled_from([0.0, 0.1, 0.3])),
+               realized_short_term=draw(st.sampled_from([0.0, 6000.0, -2000.0])),
+               realized_long_term=draw(st.sampled_from([0.0, 3000.0])),
+               carryover_long_term=draw(st.sampled_from([0.0, 4000.0])))
+    return make(accounts=accounts, securities=securities, lots=lots, targets=targets,
+                transactions=transactions or None, cashflows=cashflows or None, tax=tax,
+                band=draw(st.sampled_from([0.05, 0.2])), drift_penalty_bp=draw(st.sampled_from([1.0, 10.0, 60.0])),
+                rebalance_inside_band=draw(st.booleans()), time_limit_s=20.0)
+
+
+def _assert_exact(p, note=""):
+    ev, model = p.evaluation, p.model
+    assert ev.violations == [], note
+    assert ev.tax_cost == pytest.approx(model["tax_cost"], abs=TOL), note
+    assert ev.disallowed == pytest.approx(model["disallowed"], abs=TOL), note
+    assert ev.permanently_disallowed == pytest.approx(model["permanently_disallowed"], abs=TOL), note
+    assert ev.deferred == pytest.approx(model["deferred_kept"], abs=TOL), note
+    assert ev.objective == pytest.approx(model["objective"], abs=TOL), note
+
+
+@PROFILE
+@given(h=washing_households())
+def test_priced_washes_are_exact_and_never_worse_than_avoiding_them(h):
+    note = repr(h.lots) + repr(h.history) + repr(h.cashflows) + repr(h.tax) + repr(h.settings)
+    try:
+        avoid = plan(h, wash_sale=WashSale.AVOID)
+    except models.InfeasiblePlan:
+        avoid = None
+    try:
+        priced = plan(h)
+    except models.InfeasiblePlan:
+        assert avoid is None, "price is infeasible where avoid is not\n" + note
+        return
+    assert priced.status is models.SolveStatus.OPTIMAL, note
+    _assert_exact(priced, note)
+    if avoid is not None:
+        assert priced.objective <= avoid.objective + priced.gap + avoid.gap + TOL, note
+
+
+@PROFILE
+@given(h=washing_households())
+def test_priced_washes_are_exact_when_the_plan_must_trade_hard(h):
+    """A heavy drift penalty pushes the sales anywhere on the map, washed or not."""
+    try:
+        p = plan(h, drift_penalty_bp=400.0, rebalance_inside_band=True)
+    except models.InfeasiblePlan:
+        return
+    _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
+
+
+# ---- worked cases -------------------------------------------------------------------------
+def _issue_household(**settings):
+    """Old loss lot A; a recent taxable buy R (at a loss) and a 3-share IRA dividend D in its
+    wash group; bonds to rebalance into. Realized short-term gains of 20,000 this year."""
+    return make(accounts=[("T1", "taxable", 0.0, 0.0), ("IRA", "traditional", 1000.0, 0.0)],
+                securities=[("X", 10.0, "us_equity", "x", 0.0), ("Y", 10.0, "us_equity", "y", 0.0),
+                            ("B", 10.0, "bonds", "b", 0.0)],
+                lots=[("A", "T1", "X", 100, 1500.0, "2024-01-05"), ("R", "T1", "X", 50, 550.0, "2026-11-20"),
+                      ("D", "IRA", "X", 3, 30.0, "2026-11-25"), ("C", "T1", "B", 100, 1000.0, "2020-01-01")],
+                targets=[("us_equity", 0.6, None), ("bonds", 0.4, None)],
+                tax=dict(realized_short_term=20000.0), **settings)
+
+
+def test_a_small_recent_purchase_no_longer_blocks_the_harvest():
+    # A: 100 sh basis 1,500 at 10 -> loss 500, long-term. Matched in acquisition order: R's 50
+    # sh (11-20) wash 50 x 5 = 250 into R's basis, the IRA's 3 sh (11-25) wash 15 for good.
+    # The plan sells R too: R's 50 sh now carry basis 550 + 250 = 800 and A's holding period,
+    # so R's sale is a long-term loss of 300. Year: LT -500 + 265 - 300 = -535, ST +20,000:
+    # the LT loss offsets ST gain at 37%: tax cost -0.37 x 535 = -197.95. Under avoid A and R
+    # cannot be sold at all (tax cost 0).
+    p = plan(_issue_household())
+    _assert_exact(p)
+    assert p.tax_cost == pytest.approx(-197.95, abs=TOL)
+    assert set(p.trades.loc[p.trades["action"] == "sell", "lot_id"]) == {"A", "R"}
+    washes = p.evaluation.washes_frame()
+    assert sorted(zip(washes["replacement_lot"], washes["shares"], washes["disallowed"], washes["treatment"])) == [
+        ("D", 3.0, pytest.approx(15.0), "permanent"), ("R", 50.0, pytest.approx(250.0), "deferred")]
+    assert p.evaluation.permanently_disallowed == pytest.approx(15.0)
+    avoid = plan(_issue_household(), wash_sale=WashSale.AVOID)
+    assert avoid.tax_cost == pytest.approx(0.0, abs=TOL) and avoid.objective > p.objective
+
+
+def test_wash_sale_false_no_longer_lets_the_optimizer_ignore_the_law():
+    # Regression (issue 11): --set wash_sale=false made the optimizer ignore the rule while the
+    # evaluator applied it (the plan bought back what it harvested, 5 violations, $2,743 less
+    # benefit than claimed). The old booleans now map to settings the evaluator shares:
+    # false -> "price" (washes priced exactly), true -> "avoid".
+    with pytest.warns(FutureWarning, match="deprecated"):
+        h = _issue_household(wash_sale=False)
+    assert h.settings.wash_sale is WashSale.PRICE
+    p = plan(h)
+    _assert_exact(p)
+    with pytest.warns(FutureWarning):
+        assert _issue_household(wash_sale=True).settings.wash_sale is WashSale.AVOID
+
+
+def test_the_command_line_maps_the_old_boolean_and_rejects_nonsense():
+    def fail(message):
+        raise models.InputError("--set", message, column="wash_sale")
+    assert models.loading.coerce_setting("wash_sale", "price", fail) is WashSale.PRICE
+    assert models.loading.coerce_setting("wash_sale", "false", fail) is False   # mapped below
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        assert models.PlanSettings(wash_sale=False).wash_sale is WashSale.PRICE
+    with pytest.raises(models.InputError, match="expected one of price, avoid"):
+        models.loading.coerce_setting("wash_sale", "ignore", fail)
+
+
+def test_under_avoid_every_wash_is_a_violation_and_under_price_none():
+    h = _issue_household()
+    trades = plan(h).trades
+    priced = evaluate(h, trades)
+    avoided = evaluate(h.with_settings(wash_sale=WashSale.AVOID), trades)
+    assert priced.violations == [] and len(priced.washes_frame()) == 2
+    assert [v["rule"] for v in avoided.violations] == ["wash_sale"]
+    assert evaluate(h, EMPTY_TRADES).washes_frame().empty
+    assert np.isclose(priced.tax_cost, avoided.tax_cost)
+
+
+def test_blocked_losses_name_the_purchase_and_the_date_they_are_free():
+    # Under avoid, A (old loss) is blocked by R (taxable, 11-20) and the IRA's D (11-25): free to
+    # harvest from 11-25 + 31 days = 2026-12-26; R itself (its own purchase does not count) is
+    # blocked by D only: 2026-12-26 too. A sale of A today would wash 53 shares, 3 for good.
+    p = plan(_issue_household(), wash_sale=WashSale.AVOID)
+    blocked = {b["lot_id"]: b for b in p.summary()["blocked_losses"]}
+    a = blocked["A"]
+    assert (a["free_to_harvest_from"], a["shares_a_sale_today_washes"], a["of_them_lost_for_good"]) == (
+        "2026-12-26", 53.0, 3.0)
+    assert [(x["account_id"], x["date"], x["tax_advantaged"]) for x in a["blocked_by"]] == [
+        ("T1", "2026-11-20", False), ("IRA", "2026-11-25", True)]
+    assert a["plan"].startswith("not sold: wash_sale = avoid")
+    assert [x["account_id"] for x in blocked["R"]["blocked_by"]] == ["IRA"]
+    assert "until 2026-12-26" in p.summary()["classes"]["us_equity"]
+    priced = plan(_issue_household()).summary()
+    assert {b["lot_id"]: b["plan"] for b in priced["blocked_losses"]}["A"].startswith("sold anyway")
+    (taken,) = priced["washes_taken"]
+    assert taken["loss_lot"] == "A" and taken["lost_for_good"] == pytest.approx(15.0)
+    assert taken["objective_gain_of_the_sale"] > 0 and "R, sold in the plan too" in taken["why"]
