@@ -5,6 +5,7 @@
     planner frontier HOUSEHOLD --out DIR
     planner compare HOUSEHOLD --out DIR
     planner batch GRID.toml --out RESULTS
+    planner backtest HOUSEHOLD --out DIR [--years 10 --paths 100 --every quarter]
     planner generate FOLDER --lots N [--seed S]
 """
 from __future__ import annotations
@@ -85,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     from . import batch, compare
     compare.add_arguments(commands.add_parser("compare", help="heuristics versus the optimizer"))
     batch.add_arguments(commands.add_parser("batch", help="what-if grids, resumable"))
+    from .backtest import command as backtest
+    backtest.add_arguments(commands.add_parser("backtest", help="strategies over years of simulated markets"))
     return parser
 
 
@@ -162,8 +165,13 @@ def _batch(args) -> int:
     return batch.run(args)
 
 
+def _backtest(args) -> int:
+    from .backtest import command
+    return command.run(args)
+
+
 COMMANDS = {"evaluate": _evaluate, "plan": _plan, "frontier": _frontier, "generate": _generate,
-            "compare": _compare, "batch": _batch}
+            "compare": _compare, "batch": _batch, "backtest": _backtest}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
