@@ -252,6 +252,8 @@ class Engine:
         self.y.withdrawals += float(-flows[flows < 0].sum())
         cutoff = day - HISTORY_DAYS
         keep = self.history["date"] >= cutoff
+        sold = set(self.history["lot_id"][keep & ~self.history["is_buy"]])
+        keep |= self.history["is_buy"] & np.isin(self.history["lot_id"], list(sold))
         self.history = {k: v[keep] for k, v in self.history.items()}
         h = household_on(self.base, day, prices, self.lots, self.cash, flows, self.history,
                          self.tax_profile())
@@ -269,17 +271,25 @@ class Engine:
         self.y.seconds += time.perf_counter() - started
 
     def trade_list(self, frame: pd.DataFrame | None, day) -> TradeList:
-        """The strategy's trades on ``day``; buys without a lot id get one unique in the path."""
+        """The strategy's trades on ``day`` (read straight from its columns: strategies write
+        what the evaluator reads); buys without a lot id get one unique in the path."""
         if frame is None or len(frame) == 0:
             return TradeList.empty()
-        frame = frame.copy()
-        frame["date"] = str(day)
-        lot = frame["lot_id"].fillna("").astype(str) if "lot_id" in frame else pd.Series("", index=frame.index)
-        buys = (frame["action"] == "buy") & (lot == "")
+        quantity = frame["quantity"].to_numpy(dtype=float)
+        keep = quantity > 0
+        is_buy = frame["action"].to_numpy(dtype=object)[keep] == "buy"
+        lot = frame["lot_id"].fillna("").astype(str).to_numpy(dtype=object)[keep] if "lot_id" in frame \
+            else np.full(int(keep.sum()), "", dtype=object)
+        unnamed = np.flatnonzero(is_buy & (lot == ""))
         stamp = str(day).replace("-", "")
-        lot.loc[buys] = [f"B{stamp}-{k}" for k in range(int(buys.sum()))]
-        frame["lot_id"] = lot
-        return TradeList.from_frame(frame, day)
+        lot[unnamed] = [f"B{stamp}-{k}" for k in range(len(unnamed))]
+        n = len(lot)
+        return TradeList(date=np.full(n, np.datetime64(day, "D")),
+                         account_id=frame["account_id"].astype(str).to_numpy(dtype=object)[keep],
+                         symbol=frame["symbol"].astype(str).to_numpy(dtype=object)[keep],
+                         is_buy=is_buy, quantity=quantity[keep],
+                         price=frame["price"].to_numpy(dtype=float)[keep], lot_id=lot,
+                         row=np.flatnonzero(keep) + 2)
 
     def apply(self, h, trades: TradeList, ev, day, prices: np.ndarray) -> None:
         """Roll forward by the ledger: its lots, its cash (less the spread), its realized results."""
@@ -290,8 +300,12 @@ class Engine:
         taxable_sales = [s for s in ledger.sales if s.taxable]
         y.disallowed += sum(s.disallowed for s in taxable_sales)
         y.harvested += sum(-(s.gain + s.disallowed) for s in taxable_sales if s.gain < 0)
+        # A loss sold earlier and washed now no longer stands: counted in its own tax year
+        # (the row of last year for a December loss; its tax difference is paid now).
         prior = [w for w in ledger.history_washes if int(str(w.date)[:4]) < y.year]
-        y.disallowed += sum(w.disallowed for w in ledger.history_washes)
+        current = sum(w.disallowed for w in ledger.history_washes) - sum(w.disallowed for w in prior)
+        y.disallowed += current
+        y.harvested -= current
         if prior:
             self.amend(prior)
         amount, security = ledger.trade_amount, ledger.trade_security
@@ -324,6 +338,7 @@ class Engine:
 
     def record_history(self, h, trades: TradeList, ledger, day) -> None:
         rows = []
+        bought = set(self.history["lot_id"][self.history["is_buy"]])
         for s in ledger.sales:
             quantity, gain = s.quantity, np.nan
             if s.taxable:
@@ -332,6 +347,12 @@ class Engine:
                     quantity = s.quantity * (1.0 - s.disallowed / -s.gain)
                 if quantity <= QTY_TOL:
                     continue
+                if s.gain < 0 and s.start is not None and s.lot_id not in bought:
+                    # The sold lot's purchase, so that a later wash of this loss tacks the
+                    # sold shares' holding period on (the ledger finds it by lot id).
+                    bought.add(s.lot_id)
+                    rows.append((s.start - np.timedelta64(1, "D"), s.account, s.symbol, True,
+                                 quantity, s.basis / s.quantity, s.lot_id, np.nan, -1))
             rows.append((s.date, s.account, s.symbol, False, quantity, s.proceeds / s.quantity,
                          s.lot_id, gain, 1 if s.term is Term.LONG else 0))
         applied = ledger.trade_amount > 0
@@ -376,6 +397,10 @@ class Engine:
                 p.realized_long_term += w.disallowed
             else:
                 p.realized_short_term += w.disallowed
+        if self.rows:
+            washed = sum(w.disallowed for w in washes)
+            self.rows[-1]["disallowed"] += washed
+            self.rows[-1]["harvested_losses"] -= washed
         tax, _, carry, _ = self.capital_tax(p, self.base)
         delta = tax - p.capital_tax
         p.capital_tax = tax
@@ -451,9 +476,13 @@ def flow_schedule(household, calendar: Calendar, settings) -> Flows:
         yearly[household.accounts.index[account_id]] += amount
     for account_id, amount in settings.withdrawals.items():
         yearly[household.accounts.index[account_id]] -= amount
-    if len(dates) > 1 and np.any(yearly):
-        elapsed = (dates[1:] - calendar.start).astype(float) / DAYS_PER_YEAR
-        share = np.diff((dates - calendar.start).astype(float)) / DAYS_PER_YEAR
-        growth = (1.0 + settings.flow_growth) ** np.floor(elapsed - 1e-9)
-        out[1:] += (share * growth)[:, None] * yearly[None, :]
+    if np.any(yearly):
+        from .market import add_months
+        # Decision dates fall on the start's monthly anniversaries, so no period straddles a
+        # year of the backtest: each year's shares sum to exactly 1.
+        bounds = np.array([add_months(calendar.start, 12 * j) for j in range(years + 2)])
+        year = np.searchsorted(bounds, dates, side="right") - 1
+        length = (bounds[year + 1] - bounds[year]).astype(float)
+        share = np.diff(np.append(dates, calendar.end)).astype(float) / length
+        out += (share * (1.0 + settings.flow_growth) ** year)[:, None] * yearly[None, :]
     return Flows(out)

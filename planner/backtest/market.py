@@ -239,6 +239,17 @@ class Calendar:
         return cls(start, end, dates, np.isin(dates, decisions), np.isin(dates, year_ends),
                    np.isin(dates, list(anniversary_dates)))
 
+    @classmethod
+    def custom(cls, start, end, decisions) -> "Calendar":
+        """Decision dates of one's own (tests, studies); year ends added as usual."""
+        start, end = np.datetime64(start, "D"), np.datetime64(end, "D")
+        decisions = [np.datetime64(d, "D") for d in decisions]
+        year_ends = [np.datetime64(f"{y}-12-31") for y in range(int(str(start)[:4]), int(str(end)[:4]) + 1)]
+        year_ends = [d for d in year_ends if start <= d < end] + [end]
+        dates = np.array(sorted(set(decisions) | set(year_ends) | {start}), dtype="datetime64[D]")
+        return cls(start, end, dates, np.isin(dates, decisions), np.isin(dates, year_ends),
+                   dates == start)
+
     @property
     def years(self) -> float:
         return float((self.end - self.start).astype(int)) / DAYS_PER_YEAR

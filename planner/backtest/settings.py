@@ -6,7 +6,7 @@
     flow_growth = 0.02                             # both grow by this each year (default 0)
     repeat_cashflows = false                       # cashflows.csv's plain rows recur every year
 
-Yearly amounts are spread evenly over the decision dates after the first. ``cashflows.csv``'s
+Yearly amounts are paid at each decision date for the period until the next one (in advance). ``cashflows.csv``'s
 plain rows (no ``symbol``) dated on or after ``as_of`` happen at the first decision date on or
 after their date; scheduled purchases (rows with a symbol) are the strategies' business in a
 backtest and are left out.
