@@ -168,7 +168,10 @@ def year_tax(h, realized_short_term: float, realized_long_term: float, carry_sho
                       ordinary_income=tax.ordinary_income + ordinary)
     else:
         dividend_tax = tax.long_term_rate * qualified + tax.short_term_rate * ordinary
-    h = replace(h, tax=tax, history=_history_table(h, _empty_history()),
+    no_lots = models.tables.Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),
+                                 security=np.zeros(0, np.int64), quantity=np.zeros(0),
+                                 cost_basis=np.zeros(0), acquired=np.zeros(0, "datetime64[D]"))
+    h = replace(h, tax=tax, lots=no_lots, history=_history_table(h, _empty_history()),
                 cashflows=models.tables.Cashflows(np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
                                                   np.zeros(0), np.zeros(0, object)))
     return evaluate(h).year, dividend_tax
