@@ -100,8 +100,13 @@ def run_unit(unit: Unit) -> pd.DataFrame:
 
 # ---- identity and storage ---------------------------------------------------------------------
 def _digest(folder: Path) -> str:
-    from ..batch import household_digest
-    return household_digest(folder)
+    """sha256 of the household folder's files (those the loader reads), by name and content."""
+    loading = models.loading
+    digest = hashlib.sha256()
+    for name in loading.REQUIRED + loading.OPTIONAL:
+        path = folder / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
+    return digest.hexdigest()
 
 
 def _file_digest(path: str | None) -> str:
