@@ -164,8 +164,9 @@ def year_tax(h, realized_short_term: float, realized_long_term: float, carry_sho
                   carryover_long_term=carry_long_term)
     dividend_tax = 0.0
     if getattr(tax, "schedule", None) is not None:   # schedule mode: the dividends are income
-        tax = replace(tax, qualified_dividends=tax.qualified_dividends + qualified,
-                      ordinary_income=tax.ordinary_income + ordinary)
+        income = {k: getattr(tax, k) + v for k, v in (("qualified_dividends", qualified),
+                                                      ("ordinary_income", ordinary)) if hasattr(tax, k)}
+        tax = replace(tax, **income)
     else:
         dividend_tax = tax.long_term_rate * qualified + tax.short_term_rate * ordinary
     no_lots = models.tables.Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),

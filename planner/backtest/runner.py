@@ -225,6 +225,11 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
                 atomic_parquet(future.result(), parts / part_name(u.path, u.strategy))
                 bar.advance(None)
             finished = True
+        except KeyboardInterrupt:
+            if progress:
+                print(f"\nplanner backtest: interrupted; {bar.done} of {len(units)} runs stored in "
+                      f"{parts}. Run the same command again to finish.", file=sys.stderr)
+            raise
         finally:
             executor.close(cancel=not finished)
         bar.show(final=True)
