@@ -21,7 +21,6 @@ from planner.backtest.engine import Engine, Flows, flow_schedule
 from planner.backtest.settings import BacktestSettings
 from planner.backtest.strategies import BuyAndHold, parse_strategies
 from planner.cli import main
-from planner.evaluate import evaluate
 
 from .helpers import household
 

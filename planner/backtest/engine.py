@@ -31,7 +31,7 @@ Conventions (where SPEC §5 is silent):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -112,12 +112,7 @@ class _Year:
     carry_out: tuple[float, float] = (0.0, 0.0)
 
 
-@dataclass
-class PathResult:
-    years: list[dict] = field(default_factory=list)
-
-
-def _history_table(h, hist: dict) -> models.tables.History:
+def _history_table(hist: dict) -> models.tables.History:
     return models.tables.History(date=hist["date"], account=hist["account"], symbol=hist["symbol"],
                                  is_buy=hist["is_buy"], quantity=hist["quantity"],
                                  price=hist["price"], lot_id=hist["lot_id"],
@@ -151,7 +146,7 @@ def household_on(base, day, prices: np.ndarray, lots: _Lots, cash: np.ndarray, f
                                         account=nonzero.astype(np.int64), amount=due[nonzero],
                                         symbol=np.full(len(nonzero), "", dtype=object))
     return replace(base, as_of=np.datetime64(day, "D"), tax=tax, accounts=accounts,
-                   securities=securities, lots=lots.table(), history=_history_table(base, history),
+                   securities=securities, lots=lots.table(), history=_history_table(history),
                    cashflows=cashflows)
 
 
@@ -172,7 +167,7 @@ def year_tax(h, realized_short_term: float, realized_long_term: float, carry_sho
     no_lots = models.tables.Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),
                                  security=np.zeros(0, np.int64), quantity=np.zeros(0),
                                  cost_basis=np.zeros(0), acquired=np.zeros(0, "datetime64[D]"))
-    h = replace(h, tax=tax, lots=no_lots, history=_history_table(h, _empty_history()),
+    h = replace(h, tax=tax, lots=no_lots, history=_history_table(_empty_history()),
                 cashflows=models.tables.Cashflows(np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
                                                   np.zeros(0), np.zeros(0, object)))
     return evaluate(h).year, dividend_tax
@@ -199,7 +194,6 @@ class Engine:
         self.next_id = 0
         self.rows: list[dict] = []
         self.prior: _Year | None = None             # the last closed year (for amendments)
-        self.flow_index = 0
         self.evaluations: list = []                 # (date, Evaluation), kept with keep=True
         self.keep = False
 
@@ -268,7 +262,7 @@ class Engine:
         ev = evaluate(h, trades)
         if self.keep:
             self.evaluations.append((day, ev))
-        self.apply(h, trades, ev, day, prices)
+        self.apply(h, trades, ev, day)
         self.y.violations += len(ev.violations) + failed
         self.y.max_drift = max(self.y.max_drift, ev.drift_after)
         self.y.decisions += 1
@@ -295,7 +289,7 @@ class Engine:
                          price=frame["price"].to_numpy(dtype=float)[keep], lot_id=lot,
                          row=np.flatnonzero(keep) + 2)
 
-    def apply(self, h, trades: TradeList, ev, day, prices: np.ndarray) -> None:
+    def apply(self, h, trades: TradeList, ev, day) -> None:
         """Roll forward by the ledger: its lots, its cash (less the spread), its realized results."""
         ledger = ev.ledger
         y = self.y

@@ -15,7 +15,7 @@ import re
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from .._models import models
 from . import market as mk
 from .engine import YEAR_COLUMNS, Engine, flow_schedule
-from .settings import BacktestSettings, read_backtest_settings
+from .settings import read_backtest_settings
 from .strategies import ANNUAL_REBALANCE, parse_strategies, parse_strategy
 
 FORMAT = 1          # part of the config hash: bump when a result's meaning changes
