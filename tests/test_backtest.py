@@ -320,3 +320,46 @@ def test_the_command_line_runs_a_backtest_and_rejects_bad_input(tmp_path, capsys
     assert "tax alpha" in capsys.readouterr().out
     assert main(["backtest", str(EXAMPLES / "scenario_b"), "--out", str(out), "--strategies", "nope"]) == 2
     assert "unknown strategy" in capsys.readouterr().err
+
+
+# ---- a property: the identity holds whatever the strategy, market, frequency and costs ----------
+PROPERTY_EXAMPLES = max(3, int(__import__("os").environ.get("PLANNER_PROPERTY_EXAMPLES", "30")) // 10)
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    load = __import__("planner").load_household
+    return {s: load(EXAMPLES / f"scenario_{s}") for s in "abc"}
+
+
+def test_every_year_of_every_strategy_keeps_the_accounting_identity(scenarios):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    names = ["guide", "full_rebalance_fifo", "band_rebalance_hifo", "taxmin_lots", "harvest_only",
+             "buy_and_hold", "annual_rebalance_fifo"]
+
+    @settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
+              derandomize="PLANNER_PROPERTY_EXAMPLES" not in __import__("os").environ)
+    @given(st.sampled_from("abc"), st.sampled_from(names), st.sampled_from(list(Every)),
+           st.integers(0, 10_000), st.sampled_from([0.0, 4.95]), st.sampled_from([0.0, 0.3]))
+    def check(scenario, name, every, seed, commission, vol):
+        h = scenarios[scenario].with_settings(commission_usd=commission)
+        cal = Calendar.build(h.as_of, 1, every)
+        market = mk.market_from_dict({"defaults": {"volatility": vol}, "classes": {
+            c: {"volatility": vol} for c in ("us_equity", "intl_equity", "bonds")}})
+        universe = mk.SecurityUniverse.of(h)
+        prices = mk.simulate(market, universe, cal.dates, seed, 0)
+        yields, qualified = mk.dividend_yields(market, universe)
+        flows = flow_schedule(h, cal, BacktestSettings(contributions={h.accounts.id[0]: 5000.0},
+                                                        withdrawals={h.accounts.id[-1]: 2000.0}))
+        engine = Engine(h, cal, prices, yields, qualified, flows, parse_strategies(name)[0])
+        y = pd.DataFrame(engine.run())
+        gap = (y["value_start"] + y["returns"] + y["dividends"] + y["contributions"] - y["withdrawals"]
+               - y["tax"] - y["trading_costs"] - y["value_end"])
+        assert gap.abs().max() < CENT
+        assert np.allclose(y["value_start"].to_numpy()[1:], y["value_end"].to_numpy()[:-1])
+        assert (engine.lots.quantity > 0).all() and (engine.lots.basis >= -CENT).all()
+        assert len(set(engine.lots.id)) == len(engine.lots.id)
+
+    check()
