@@ -289,6 +289,17 @@ def test_a_price_history_replays_and_bootstraps(tmp_path):
         mk.from_history(history, HistoryMode.REPLAY, mk.SecurityUniverse.of(h), cal.dates, 0, 50)
 
 
+def test_an_optimizer_grid_expands_into_one_strategy_per_setting():
+    grid = parse_strategies("optimizer:drift_penalty_bp=2|10:carryforward_value=0|0.2,guide")
+    assert [s.name for s in grid] == [
+        "optimizer:drift_penalty_bp=2:carryforward_value=0", "optimizer:drift_penalty_bp=2:carryforward_value=0.2",
+        "optimizer:drift_penalty_bp=10:carryforward_value=0", "optimizer:drift_penalty_bp=10:carryforward_value=0.2",
+        "guide"]
+    assert grid[1].settings == (("drift_penalty_bp", 2.0), ("carryforward_value", 0.2))
+    with pytest.raises(__import__("planner").InputError, match="unknown setting"):
+        parse_strategies("optimizer:nope=1")
+
+
 def test_market_files_and_backtest_settings_are_checked(tmp_path):
     InputError = __import__("planner").InputError
     (tmp_path / "m.toml").write_text("[classes.us_equity]\nvolatility = 'high'\n")

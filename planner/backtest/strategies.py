@@ -2,8 +2,9 @@
 
 ==========================  ===================================================================
 ``optimizer``               the planner's MILP with the household's settings; ``optimizer:KEY=V:...``
-                            overrides ``[plan]`` settings or ``carryforward_value`` (a grid can
-                            tune ``drift_penalty_bp`` and the carryforward value for wealth)
+                            overrides ``[plan]`` settings or ``carryforward_value``, and
+                            ``optimizer:drift_penalty_bp=2|10|50:carryforward_value=0|0.2`` runs
+                            the grid (six optimizers) to tune them for after-tax wealth
 ``guide``, ``full_rebalance_fifo``, ``band_rebalance_hifo``, ``taxmin_lots``, ``harvest_only``
                             every heuristic of ``planner compare``, on every decision date
 ``buy_and_hold``            cash flows only: new cash into the classes below target, withdrawals
@@ -158,9 +159,23 @@ def _coerce(key: str, value: str) -> Any:
     return models.loading.coerce_setting(key, value, fail)
 
 
+def expand_grid(text: str) -> list[str]:
+    """``optimizer:drift_penalty_bp=2|10:carryforward_value=0|0.2`` → the four optimizers of
+    the grid (values separated by ``|``), in order."""
+    import itertools
+    name, *options = text.strip().split(":")
+    axes = []
+    for option in options:
+        key, _, values = option.partition("=")
+        axes.append([f"{key}={v}" for v in values.split("|")])
+    return [":".join([name, *combo]) for combo in itertools.product(*axes)] if axes else [name]
+
+
 def parse_strategies(text: str | None) -> list[Strategy]:
-    """A comma-separated list; ``all`` (the default) is every strategy."""
-    names = all_names() if text in (None, "", "all") else [s for s in text.split(",") if s.strip()]
+    """A comma-separated list; ``all`` (the default) is every strategy; an optimizer's values
+    separated by ``|`` make a grid (:func:`expand_grid`)."""
+    names = all_names() if text in (None, "", "all") else \
+        [n for s in text.split(",") if s.strip() for n in expand_grid(s)]
     out = [parse_strategy(n) for n in names]
     seen = set()
     for s in out:
