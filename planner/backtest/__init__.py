@@ -9,7 +9,8 @@
 :mod:`.market` (calendar, simulated or replayed prices), :mod:`.strategies` (one interface for
 the optimizer, the heuristics and the baselines), :mod:`.engine` (one path under one strategy,
 through the evaluator and its ledger), :mod:`.runner` (paths × strategies on the batch
-executors, resumable, the outputs of SPEC §5), :mod:`.charts`, :mod:`.command` (the CLI).
+executors, resumable, the outputs of SPEC §5), :mod:`.charts`, :mod:`.settings` (``[backtest]``); the command line is
+:mod:`planner.cli.backtest`.
 """
 from .market import Calendar, Every, HistoryMode, Market, load_market
 from .runner import BacktestConfig, BacktestResult, run_backtest

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import io
 from .._models import models
+from ..batch.executors import make_executor
+from ..batch.progress import Progress
 from . import market as mk
 from .engine import YEAR_COLUMNS, Engine, flow_schedule
 from .settings import read_backtest_settings
@@ -131,27 +132,8 @@ def part_name(path: int, strategy: str) -> str:
 
 
 def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Whole or not at all: a hidden temporary file, fsync, then an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _executors():
-    """The batch executors and progress bar (moving to planner.batch.executors, issue 10)."""
-    try:
-        from ..batch import executors as ex          # after the restructure
-        return ex.make_executor, ex.Progress
-    except ImportError:
-        from ..batch import Progress, make_executor
-        return make_executor, Progress
+    """Whole or not at all (:mod:`planner.io`)."""
+    io.atomic_parquet(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
 # ---- the driver -------------------------------------------------------------------------------
@@ -208,8 +190,7 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
     units = [Unit(folder, cfg, p, s, calendar.dates, paths[p], yields, qualified)
              for p in range(cfg.paths) for s in strategies]
     todo = [u for u in units if not (parts / part_name(u.path, u.strategy)).exists()]
-    make_executor, Progress = _executors()
-    bar = _bar(Progress, len(units), len(units) - len(todo), sys.stderr if progress else None)
+    bar = _bar(len(units), len(units) - len(todo), sys.stderr if progress else None)
     where = "nothing to run"
     if todo:
         executor = make_executor(scheduler, dask_local, workers, len(todo))
@@ -219,9 +200,7 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
                   f"stored already, {len(todo)} to run on {where}", file=sys.stderr)
         finished = False
         try:
-            futures = {executor.submit(run_unit, u): u for u in todo}
-            for future in executor.as_completed(list(futures)):
-                u = futures.pop(future)
+            for u, future in executor.map(run_unit, todo):
                 atomic_parquet(future.result(), parts / part_name(u.path, u.strategy))
                 bar.advance(None)
             finished = True
@@ -236,11 +215,10 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
     years = gather(parts, units, strategies)
     atomic_parquet(years, out / "years.parquet")
     summary = summarize(years, cfg.baseline, calendar.years, strategies)
-    tmp = out / f".summary.csv.{os.getpid()}.tmp"
-    summary.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, out / "summary.csv")
+    io.atomic_write(out / "summary.csv", lambda f: f.write(
+        summary.to_csv(index=False, float_format="%.6g").encode()))
     assumptions = market.describe(list(dict.fromkeys(base.securities.asset_class)))
-    assumptions.to_csv(out / "market.csv", index=False)
+    io.atomic_write(out / "market.csv", lambda f: f.write(assumptions.to_csv(index=False).encode()))
     written = []
     if charts:
         from .charts import write_charts
@@ -251,7 +229,7 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
     return BacktestResult(years, prices, summary, out, len(todo), [str(p) for p in written], text)
 
 
-def _bar(Progress, total: int, done: int, stream):
+def _bar(total: int, done: int, stream):
     class BacktestProgress(Progress):
         def line(self) -> str:
             text = super().line()

@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 
 from .._models import models
-from .market import Every, HistoryMode
-from .runner import BacktestConfig, run_backtest
-from .strategies import ANNUAL_REBALANCE, all_names
+from ..backtest.market import Every, HistoryMode
+from ..backtest.runner import BacktestConfig, run_backtest
+from ..backtest.strategies import ANNUAL_REBALANCE, all_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
