@@ -231,6 +231,18 @@ def test_the_same_seed_gives_identical_files_and_another_seed_other_paths(flows_
     assert np.allclose(a.prices[a.prices["path"] == 1]["price"].to_numpy(), more.ravel())
 
 
+def test_a_backtest_reruns_from_its_own_prices_parquet_to_the_cent(every_strategy, flows_household, tmp_path):
+    cfg = BacktestConfig(years=1, paths=2, seed=999, strategies="taxmin_lots,annual_rebalance_fifo",
+                         prices_file=str(every_strategy.out / "prices.parquet"))
+    again = run_backtest(flows_household, tmp_path / "again", cfg, workers=1, progress=False, charts=False)
+    first = every_strategy.years[every_strategy.years["strategy"].isin(["taxmin_lots", "annual_rebalance_fifo"])]
+    pd.testing.assert_frame_equal(_results(again.years), _results(first))
+    with pytest.raises(__import__("planner").InputError, match="other dates"):
+        run_backtest(flows_household, tmp_path / "bad", BacktestConfig(
+            years=2, paths=1, prices_file=str(every_strategy.out / "prices.parquet")),
+            workers=1, progress=False, charts=False)
+
+
 def test_an_interrupted_backtest_resumes_with_nothing_run_twice_or_lost(flows_household, tmp_path, monkeypatch):
     cfg = BacktestConfig(years=1, paths=2, seed=3, strategies="buy_and_hold,guide")
     calls = []

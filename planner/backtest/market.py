@@ -45,6 +45,9 @@ assumptions over 10-15 years, not forecasts of ours:
   (CRSP vs S&P vs Dow Jones) part by a percent or two a year. An assumption; it drives how
   often a lot is worth harvesting, so sweep it with a market file.
 
+Recorded (``--prices DIR/prices.parquet``, a backtest's own file, with a ``path`` column): its
+paths exactly, so a stored run reproduces to the cent.
+
 Replayed or bootstrapped (``--prices FILE``, columns ``date, symbol, price``): the history is
 turned into monthly returns per symbol (month-end prices); ``replay`` walks them from the
 start of the history (path p starting p months later), ``bootstrap`` draws blocks of
@@ -301,6 +304,39 @@ def simulate(market: Market, universe: SecurityUniverse, dates: np.ndarray, seed
     return universe.price[None, :] * np.exp(log_path)
 
 
+def read_prices(path: str | Path) -> pd.DataFrame:
+    """A prices file, CSV or Parquet (a backtest's own ``prices.parquet`` included)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path.name, f"price history not found at {path}")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype={"symbol": str}, skipinitialspace=True)
+
+
+def recorded_paths(frame: pd.DataFrame, symbols: np.ndarray, dates: np.ndarray, paths: int,
+                   file: str) -> list[np.ndarray]:
+    """The paths of a ``path, date, symbol, price`` file (a backtest's ``prices.parquet``),
+    exactly: the same calendar and securities, so a stored run reproduces to the cent."""
+    t = models.validation.Columns(frame, file)
+    t.require("path", "date", "symbol", "price")
+    table = pd.DataFrame({"path": t.number("path", minimum=0.0).astype(np.int64), "date": t.day("date"),
+                          "symbol": t.text("symbol"), "price": t.number("price", positive=True, what="price")})
+    out = []
+    for p in range(paths):
+        one = table[table["path"] == p].pivot_table(index="date", columns="symbol", values="price")
+        if not len(one):
+            raise InputError(file, f"no prices for path {p} (the file has paths "
+                                   f"{table['path'].min()}-{table['path'].max()})", column="path")
+        missing = [s for s in symbols if s not in one.columns]
+        if missing or len(one) != len(dates) or not np.array_equal(
+                one.index.to_numpy().astype("datetime64[D]"), dates):
+            raise InputError(file, f"path {p} was recorded on other dates or securities than this "
+                                   "backtest's (same household, --years and --every needed)", column="date")
+        out.append(one[list(symbols)].to_numpy())
+    return out
+
+
 @dataclass(frozen=True)
 class PriceHistory:
     """Monthly log returns per symbol from a ``date, symbol, price`` file."""
@@ -310,10 +346,11 @@ class PriceHistory:
 
     @classmethod
     def read_csv(cls, path: str | Path) -> "PriceHistory":
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(path.name, f"price history not found at {path}")
-        frame = pd.read_csv(path, dtype={"symbol": str}, skipinitialspace=True)
+        return cls.of(read_prices(path), Path(path).name)
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, file: str) -> "PriceHistory":
+        path = Path(file)
         t = models.validation.Columns(frame, path.name)
         t.require("date", "symbol", "price")
         table = pd.DataFrame({"date": t.day("date"), "symbol": t.text("symbol"),

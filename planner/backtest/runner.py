@@ -155,7 +155,10 @@ def market_of(cfg: BacktestConfig) -> mk.Market:
 def price_paths(base, cfg: BacktestConfig, market: mk.Market, calendar: mk.Calendar) -> list[np.ndarray]:
     universe = mk.SecurityUniverse.of(base)
     if cfg.prices_file:
-        history = mk.PriceHistory.read_csv(cfg.prices_file)
+        frame, name = mk.read_prices(cfg.prices_file), Path(cfg.prices_file).name
+        if "path" in frame.columns:
+            return mk.recorded_paths(frame, base.securities.symbol, calendar.dates, cfg.paths, name)
+        history = mk.PriceHistory.of(frame, name)
         return [mk.from_history(history, cfg.history_mode, universe, calendar.dates, cfg.seed, p,
                                 cfg.block_months, Path(cfg.prices_file).name)
                 for p in range(cfg.paths)]
