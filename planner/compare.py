@@ -28,13 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._models import models
-from .evaluate import evaluate
+from models.enums import Rule
+from models.errors import PlanError
+
+from .evaluate import Evaluation, evaluate
 
 COLUMNS = ["strategy", "tax_cost", "drift_before", "drift_after", "trades", "turnover",
            "wash_sale_violations", "band_violations"]
 OPTIMIZER = "optimizer"
-BAND_RULES = {models.Rule.BAND.value, models.Rule.PARTIAL_REBALANCE.value}
+BAND_RULES = {Rule.BAND.value, Rule.PARTIAL_REBALANCE.value}
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class StrategyResult:
     """One strategy's plan for a household and the evaluator's judgement of it."""
     strategy: str
     trades: pd.DataFrame | None
-    evaluation: Any | None        # planner.evaluate.Evaluation; None when no plan was made
+    evaluation: Evaluation | None   # None when no plan was made
     seconds: float                # time to make the plan (not to evaluate it)
     error: str = ""               # why there is no plan (an infeasible optimizer, say)
 
@@ -60,7 +62,7 @@ class StrategyResult:
         return {"strategy": self.strategy, "tax_cost": ev.tax_cost,
                 "drift_before": ev.drift_before, "drift_after": ev.drift_after,
                 "trades": len(self.trades), "turnover": turnover,
-                "wash_sale_violations": self.count({models.Rule.WASH_SALE.value}),
+                "wash_sale_violations": self.count({Rule.WASH_SALE.value}),
                 "band_violations": self.count(BAND_RULES)}
 
 
@@ -84,7 +86,7 @@ def run_optimizer(household) -> StrategyResult:
     start = time.perf_counter()
     try:
         result = plan(household)
-    except models.PlanError as error:
+    except PlanError as error:
         return StrategyResult(OPTIMIZER, None, None, time.perf_counter() - start, str(error))
     return StrategyResult(OPTIMIZER, result.trades, result.evaluation, time.perf_counter() - start)
 

@@ -10,10 +10,10 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def _hidden(path: Path, suffix: str = "") -> Path:
@@ -36,8 +36,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
     return path
 
 
-def atomic_parquet(table: pa.Table, path: str | Path) -> Path:
+def atomic_parquet(table: "pa.Table", path: str | Path) -> Path:
     """:func:`atomic_write` of an Arrow table as Parquet."""
+    import pyarrow.parquet as pq   # here, not at import: a plan's writes need no pyarrow
     return atomic_write(path, lambda f: pq.write_table(table, f))
 
 

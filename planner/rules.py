@@ -1,8 +1,9 @@
-"""The planning rules of SPEC §3, each a small object.
+"""The planning rules of SPEC §3 as the optimizer meets them: bounds and constraints.
 
 A rule may zero some columns (``caps``: applied as variable bounds, the cheapest form) and add
-constraints once the program exists. Each names its :class:`models.Rule`, so an infeasible
-plan can say which rule could not be met.
+constraints once the program exists. When a rule is on, how a trade list breaks it and how to
+explain it live in :mod:`models.rulebook`; each class here names its :class:`Rule` and
+registers itself under it (:data:`CONSTRAINTS`).
 """
 from __future__ import annotations
 
@@ -11,27 +12,34 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from ._models import models
+from models.enums import Rule
+from models.household import Household
+from models.ledger import WashRestrictions, wash_restrictions
+from models.rulebook import cash_first_tolerance, enabled_rules, investable_accounts
+from models.tolerances import WEIGHT_TOL
+
 from .layout import Layout
 from .program import Program
+from .terms import TaxCost
 
-Rule = models.Rule
 BAND_MARGIN = 1e-7   # stay a hair inside each limit so rounded share counts still satisfy it
+CONSTRAINTS: dict[Rule, type[PlanRule]] = {}   # filled as the classes below are defined
 
 
 class PlanRule:
     rule: Rule
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        CONSTRAINTS[cls.rule] = cls
+
     def caps(self, layout: Layout) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Masks of sell and buy columns this rule forces to zero."""
         return None, None
 
-    def constraints(self, program: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, program: Program, terms: TaxCost) -> list[cp.Constraint]:
         return []
 
-    def explain(self, h) -> str:
-        """Why this rule can stand in the way, in words a person can act on."""
-        return ""
 
 
 class Band(PlanRule):
@@ -39,33 +47,27 @@ class Band(PlanRule):
     its band closes at least the fraction a of its gap instead."""
     rule = Rule.BAND
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h = p.household
         V = h.total_value
         gap = p.class_value - h.class_target * V
         start_gap = np.abs(p.class_start - h.class_target * V)
         limit = h.class_band * V
         if h.settings.partial is not None:
-            outside = start_gap > limit + models.allocation.WEIGHT_TOL * V
+            outside = start_gap > limit + WEIGHT_TOL * V
             limit = np.where(outside, (1 - h.settings.partial) * start_gap, limit)
         limit = np.maximum(limit - BAND_MARGIN * V, 0.0)
         return [gap <= limit, -gap <= limit]
 
-    def explain(self, h) -> str:
-        return "the target ± band of each class (household.toml [plan] band, targets.csv band)"
 
 
 class CashReserve(PlanRule):
     """No account ends below its reserve (and so below zero); withdrawals are funded."""
     rule = Rule.CASH
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [p.cash_end >= p.household.accounts.reserve]
 
-    def explain(self, h) -> str:
-        short = [f"{a} must fund a withdrawal of {-f:,.2f}" for a, f in
-                 zip(h.accounts.id, h.account_flows) if f < 0]
-        return "; ".join(short) or "accounts must keep their cash reserve"
 
 
 class CashFirst(PlanRule):
@@ -76,8 +78,7 @@ class CashFirst(PlanRule):
     """
     rule = Rule.CASH_FIRST
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
-        from .evaluate import cash_first_tolerance, investable_accounts
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         gain = p.mask(lay.is_gain, lay.n_sell)
         if not gain.any():
@@ -93,8 +94,6 @@ class CashFirst(PlanRule):
         return [cp.sum(p.sell[np.flatnonzero(gain)]) <= p.sell_ub[gain].sum() * y,
                 idle <= allowance + most * (1 - y)]
 
-    def explain(self, h) -> str:
-        return "a taxable winner may not be sold while investable cash stays idle (cash_first)"
 
 
 @dataclass
@@ -107,15 +106,15 @@ class NoWashSale(PlanRule):
     lots and buying it. Binaries only for groups where both are open.
     """
     rule = Rule.WASH_SALE
-    restrictions: object = None
+    restrictions: WashRestrictions | None = None
     group_binaries: int = field(default=0, init=False)
 
-    def _restrictions(self, h):
+    def _restrictions(self, h: Household) -> WashRestrictions:
         if self.restrictions is None:
-            self.restrictions = models.ledger.wash_restrictions(h)
+            self.restrictions = wash_restrictions(h)
         return self.restrictions
 
-    def caps(self, lay: Layout):
+    def caps(self, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
         h = lay.household
         r = self._restrictions(h)
         sell_zero = lay.is_loss & r.blocked_lot[lay.sell_lot]
@@ -123,7 +122,7 @@ class NoWashSale(PlanRule):
         banned[list(r.no_buy_until)] = True
         return sell_zero, banned[lay.buy_group]
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         lay, h = p.layout, p.household
         if not (lay.n_sell and lay.n_buy):
             return []
@@ -147,17 +146,6 @@ class NoWashSale(PlanRule):
         return [S @ p.sell <= cp.multiply(loss_value[both], 1 - z),
                 B @ p.buy <= cp.multiply(buy_value[both], z)]
 
-    def explain(self, h) -> str:
-        r = self._restrictions(h)
-        parts = []
-        if r.blocked_lot.any():
-            groups = sorted({h.securities.wash_group[j] for j in h.lots.security[r.blocked_lot]})
-            parts.append("loss lots of " + ", ".join(groups) + " cannot be sold: the group was bought "
-                         "within 30 days or a purchase is scheduled")
-        if r.no_buy_until:
-            parts.append("no buying " + ", ".join(f"{h.wash_groups[g]} before {d}"
-                                                  for g, d in r.no_buy_until.items()))
-        return "; ".join(parts) or "a wash group cannot be both harvested and bought"
 
 
 @dataclass
@@ -165,11 +153,11 @@ class MinTradeSize(PlanRule):
     """No trade smaller than ``min_trade_usd``: a binary per candidate trade, x ∈ {0} ∪ [m, ub]."""
     rule = Rule.MIN_TRADE
 
-    def caps(self, lay: Layout):
+    def caps(self, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
         m = lay.household.settings.min_trade_usd
         return lay.sell_ub < m, lay.buy_ub < m
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         m = p.household.settings.min_trade_usd
         out = []
         for x, ub in ((p.sell, p.sell_ub), (p.buy, p.buy_ub)):
@@ -179,15 +167,13 @@ class MinTradeSize(PlanRule):
                 out += [x[open_] >= m * on, x[open_] <= cp.multiply(ub[open_], on)]
         return out
 
-    def explain(self, h) -> str:
-        return f"no trade may be smaller than {h.settings.min_trade_usd:,.2f} (min_trade_usd)"
 
 
 class WholeShares(PlanRule):
     """Whole shares only: dollars traded = price × an integer (a whole lot may be fractional)."""
     rule = Rule.WHOLE_SHARES
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         out = []
         if lay.n_sell:
@@ -204,60 +190,36 @@ class WholeShares(PlanRule):
             out.append(p.buy == cp.multiply(price, n))
         return out
 
-    def explain(self, h) -> str:
-        return "trades must be whole shares (whole_shares)"
 
 
 class MaxConcentration(PlanRule):
     """No security ends above ``max_weight`` of the household."""
     rule = Rule.CONCENTRATION
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h = p.household
         return [p.security_value <= h.settings.max_weight * h.total_value * (1 - BAND_MARGIN)]
 
-    def explain(self, h) -> str:
-        return f"no security may exceed {h.settings.max_weight:.2%} of the household (max_weight)"
 
 
 class TaxBudget(PlanRule):
     """The plan's tax cost stays under ``tax_budget_usd``."""
     rule = Rule.TAX_BUDGET
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [terms.expression <= p.household.settings.tax_budget_usd]
 
-    def explain(self, h) -> str:
-        return f"the plan's tax cost must stay under {h.settings.tax_budget_usd:,.2f} (tax_budget_usd)"
 
 
 class GainBudget(PlanRule):
     """The plan's net realized gains stay under ``gain_budget_usd``."""
     rule = Rule.GAIN_BUDGET
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [terms.realized <= p.household.settings.gain_budget_usd]
 
-    def explain(self, h) -> str:
-        return f"net realized gains must stay under {h.settings.gain_budget_usd:,.2f} (gain_budget_usd)"
 
 
-def rules_for(h) -> list[PlanRule]:
-    """The rules the settings switch on, in the order infeasibility is diagnosed."""
-    s = h.settings
-    rules: list[PlanRule] = [Band(), CashReserve()]
-    if s.wash_sale:
-        rules.append(NoWashSale())
-    if s.cash_first:
-        rules.append(CashFirst())
-    if s.min_trade_usd > 0:
-        rules.append(MinTradeSize())
-    if s.whole_shares:
-        rules.append(WholeShares())
-    if s.max_weight is not None:
-        rules.append(MaxConcentration())
-    if s.tax_budget_usd is not None:
-        rules.append(TaxBudget())
-    if s.gain_budget_usd is not None:
-        rules.append(GainBudget())
-    return rules
+def rules_for(h: Household) -> list[PlanRule]:
+    """The rules the settings switch on, in the rulebook's order (the order of diagnosis)."""
+    return [CONSTRAINTS[spec.rule]() for spec in enabled_rules(h.settings)]

@@ -18,6 +18,7 @@ strategy that washes a loss pays for it exactly as the ledger says.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,14 +97,21 @@ class OptimizerStrategy:
     fallbacks: list = field(default_factory=list, compare=False)
 
     def decide(self, household, step: Step) -> pd.DataFrame:
-        from ..optimizer import plan
+        from ..batch.runs import SOLVER_THREADS
+        from ..judge import judge
+        from ..problem import PlanProblem
+        started = time.perf_counter()
         plan_settings = {k: v for k, v in self.settings if k not in TAX_FIELDS}
         tax = {k: v for k, v in self.settings if k in TAX_FIELDS}
         h = household.with_settings(**plan_settings) if plan_settings else household
         h = h.with_tax(**tax) if tax else h
+        problem = PlanProblem(h)
+        # One HiGHS thread, as batch's runs: the parallelism is across paths (and HiGHS keeps
+        # one thread count per process).
+        report = problem.solve(threads=SOLVER_THREADS)
         try:
-            return plan(h).trades
-        except models.PlannerError as error:
+            return judge(problem, report, started).trades
+        except models.PlannerError as error:       # infeasible, time limit without a plan
             self.fallbacks.append(f"{step.date}: {error}")
             return BuyAndHold().decide(household, step)
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.enums import SolveStatus
 from .runs import settings_json
 
-SolveStatus = models.SolveStatus
 MAX_CHARTS = 200
 
 

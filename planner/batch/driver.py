@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._models import models
+from models.enums import SolveStatus
 from .charts import write_charts
 from .executors import Executor, make_executor
 from .grid import Grid
@@ -20,7 +20,6 @@ from .runs import Run, Task, make_tasks, plan_runs
 from .store import PARTS, RUNS_FILE, consolidate, part_path, store, token
 from .worker import describe, failed_row, run_task
 
-SolveStatus = models.SolveStatus
 MAX_ATTEMPTS = 2              # a task whose worker process died is tried once more
 
 

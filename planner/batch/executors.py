@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .._models import models
+from models.errors import PlannerError
 
 
 class Executor:
@@ -132,7 +132,7 @@ class DaskExecutor(Executor):
 
             from distributed import Client, LocalCluster
         except ImportError:
-            raise models.PlannerError("Dask is not installed: pip install 'tax-aware-planner[dask]' "
+            raise PlannerError("Dask is not installed: pip install 'tax-aware-planner[dask]' "
                                       "(or run without --scheduler/--dask-local)") from None
         self._cluster, self._own_client = None, True
         if isinstance(scheduler, Client):
@@ -142,7 +142,7 @@ class DaskExecutor(Executor):
             try:
                 self.client = Client(scheduler, set_as_default=False, timeout=10)
             except (OSError, TimeoutError) as error:
-                raise models.PlannerError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+                raise PlannerError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
             where = f"Dask scheduler {scheduler}"
         else:
             self._cluster = LocalCluster(n_workers=local_workers, threads_per_worker=1,

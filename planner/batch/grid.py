@@ -12,7 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from .._models import models
+from models.loading import coerce_setting
+from models.synthetic import SyntheticSpec, generate_household
+from models.enums import FilingStatus
+from models.errors import InputError
+from models.settings import PlanSettings
 from ..io import atomic_folder
 
 DEFAULT_CHUNK_SIZE = 8        # runs per task: one program build amortized over up to 8 solves
@@ -26,14 +30,14 @@ def coerce_key(key: str, value: Any, fail: Callable[[str], Any]) -> Any:
     if not name:
         fail(f"expected a dotted key such as plan.band or tax.short_term_rate, got '{key}'")
     if section == "plan":
-        if name not in models.PlanSettings.field_names():
+        if name not in PlanSettings.field_names():
             fail(f"unknown setting '{name}'; expected one of "
-                 f"{', '.join(models.PlanSettings.field_names())}")
-        value = models.loading.coerce_setting(name, value, fail)
+                 f"{', '.join(PlanSettings.field_names())}")
+        value = coerce_setting(name, value, fail)
         return value.value if hasattr(value, "value") else value
     if section == "tax":
         if name == "filing_status":
-            choices = [s.value for s in models.FilingStatus]
+            choices = [s.value for s in FilingStatus]
             if value not in choices:
                 fail(f"expected one of {', '.join(choices)}, got {value!r}")
             return value
@@ -115,7 +119,7 @@ class Grid:
             self._fail("households", "the grid names no household (households = [...] or [[generate]])")
 
     def _fail(self, key: str, message: str):
-        raise models.InputError(self.source, message, column=key)
+        raise InputError(self.source, message, column=key)
 
     def _check(self, key: str, value: Any) -> Any:
         return coerce_key(key, value, lambda m: self._fail(key, m))
@@ -134,17 +138,17 @@ class Grid:
     def from_toml(cls, path: str | Path) -> "Grid":
         path = Path(path)
         if not path.is_file():
-            raise models.InputError(str(path), "grid file not found")
+            raise InputError(str(path), "grid file not found")
         try:
             doc = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as error:
-            raise models.InputError(path.name, f"not valid TOML: {error}") from None
+            raise InputError(path.name, f"not valid TOML: {error}") from None
         return cls.from_dict(doc, base=path.resolve().parent, source=path.name)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], base: str | Path = ".", source: str = "grid") -> "Grid":
         def fail(key, message):
-            raise models.InputError(source, message, column=key)
+            raise InputError(source, message, column=key)
 
         known = {"households", "vary", "zip", "set", "generate", "batch"}
         for key in doc:
@@ -215,8 +219,7 @@ def _range(spec: Mapping[str, Any], fail) -> list[float]:
 
 def _specs(doc: Mapping[str, Any], fail) -> tuple:
     """One ``[[generate]]`` table: SyntheticSpec fields, with ``seeds`` or ``count``."""
-    synthetic = models.synthetic
-    known = {f.name for f in fields(synthetic.SyntheticSpec)}
+    known = {f.name for f in fields(SyntheticSpec)}
     doc = dict(doc)
     seeds = doc.pop("seeds", None)
     count = doc.pop("count", None)
@@ -228,7 +231,7 @@ def _specs(doc: Mapping[str, Any], fail) -> tuple:
         seeds = [seed + i for i in range(count if count is not None else 1)]
     specs = []
     for s in seeds:
-        spec = synthetic.SyntheticSpec(**doc, seed=s)
+        spec = SyntheticSpec(**doc, seed=s)
         try:
             spec.check()
         except ValueError as error:
@@ -241,4 +244,4 @@ def _generate(spec, folder: Path) -> Path:
     """Write a synthetic household once, whole or not at all (temporary folder, rename)."""
     if (folder / "household.toml").is_file():
         return folder
-    return atomic_folder(folder, lambda tmp: models.synthetic.generate_household(spec, tmp))
+    return atomic_folder(folder, lambda tmp: generate_household(spec, tmp))

@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._models import models
+from models.enums import SolveStatus
 
-SolveStatus = models.SolveStatus
 
 
 class Progress:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._models import models
+from models.loading import OPTIONAL, REQUIRED
 from .grid import Grid
 
 FORMAT = 1                    # part of every run_id: bump when a run's meaning changes
@@ -47,12 +47,11 @@ def settings_json(settings: Mapping[str, Any]) -> str:
 
 def household_digest(folder: Path) -> str:
     """sha256 of the household's files (the ones the loader reads), by name and content."""
-    loading = models.loading
     digest = hashlib.sha256()
     if not folder.is_dir():
         digest.update(f"missing folder {folder}".encode())
         return digest.hexdigest()
-    for name in loading.REQUIRED + loading.OPTIONAL:
+    for name in REQUIRED + OPTIONAL:
         digest.update(name.encode() + b"\0")
         path = folder / name
         if not path.is_file():
@@ -88,8 +87,7 @@ def plan_runs(grid: Grid, out: str | Path) -> list[Run]:
 
 def structure_key(settings: str) -> str:
     """The run's keys a Parameter cannot carry: runs with equal keys can share one program."""
-    from ..optimizer import PARAMETER_SETTINGS, PARAMETER_TAX_FIELDS
-    free = {f"tax.{k}" for k in PARAMETER_TAX_FIELDS} | {f"plan.{k}" for k in PARAMETER_SETTINGS}
+    from ..problem import RESOLVABLE as free
     return settings_json({k: v for k, v in json.loads(settings).items() if k not in free})
 
 

@@ -7,14 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from .._models import models
+from models.loading import coerce_setting
+from models.enums import FilingStatus
+from models.errors import InputError
+from models.household import Household
 from .grid import AMOUNTS
 
 TABLE_SECTIONS = ("prices", "cashflow")     # keys that change the household's tables
 
 
-def apply_settings(base: models.Household, settings: Mapping[str, Any],
-                   tables: dict | None = None) -> models.Household:
+def apply_settings(base: Household, settings: Mapping[str, Any],
+                   tables: dict | None = None) -> Household:
     """The household of one run: ``base`` with the run's keys applied.
 
     ``tables`` memoizes households whose tables a key changed (price shocks, cash flows), so
@@ -33,9 +36,9 @@ def apply_settings(base: models.Household, settings: Mapping[str, Any],
     for key, value in settings.items():
         section, _, name = key.partition(".")
         if section == "plan":       # None ("none" in the grid) stands for an unset optional
-            plan[name] = None if value is None else models.loading.coerce_setting(name, value, _raise(key))
+            plan[name] = None if value is None else coerce_setting(name, value, _raise(key))
         elif section == "tax":
-            tax[name] = models.FilingStatus(value) if name == "filing_status" else value
+            tax[name] = FilingStatus(value) if name == "filing_status" else value
         elif section in AMOUNTS:
             tax[AMOUNTS[section] + name] = value
     if tax:
@@ -47,11 +50,11 @@ def apply_settings(base: models.Household, settings: Mapping[str, Any],
 
 def _raise(key: str):
     def fail(message: str):
-        raise models.InputError("grid", message, column=key)
+        raise InputError("grid", message, column=key)
     return fail
 
 
-def _shocked(h: models.Household, shocks: tuple) -> models.Household:
+def _shocked(h: Household, shocks: tuple) -> Household:
     factor = np.ones(len(h.securities))
     flows = []
     for key, value in shocks:
@@ -62,12 +65,12 @@ def _shocked(h: models.Household, shocks: tuple) -> models.Household:
             else:
                 chosen = h.securities.asset_class == name
                 if not chosen.any():
-                    raise models.InputError("grid", f"no security of asset class '{name}' in "
+                    raise InputError("grid", f"no security of asset class '{name}' in "
                                             f"household {h.name}", column=key)
                 factor[chosen] *= value
         else:
             if name not in h.accounts.index:
-                raise models.InputError("grid", f"no account '{name}' in household {h.name}",
+                raise InputError("grid", f"no account '{name}' in household {h.name}",
                                         column=key)
             flows.append((h.accounts.index[name], value))
     out = h

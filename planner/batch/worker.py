@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.allocation import weights_before
+from models.enums import SolveStatus
+from models.errors import PlanError, PlannerError
+from models.loading import load_household
 from .runs import Run, Task
 from .scenario import apply_settings
 from .store import COLUMNS, TOKEN_FILE, store
 
-SolveStatus = models.SolveStatus
 
 _SEES: dict[tuple[str, str], bool] = {}
 
@@ -41,7 +43,7 @@ def run_task(task: Task) -> list[tuple[dict, pd.DataFrame | None]]:
     """
     local = _sees_results(task.out, task.token)
     try:
-        base, load_error = models.load_household(task.folder), None
+        base, load_error = load_household(task.folder), None
     except Exception as error:      # a malformed household fails its runs, not the batch
         base, load_error = None, describe(error)
     state = _Reuse()
@@ -92,10 +94,11 @@ def _solve_run(r: Run, base, load_error: str | None, state: _Reuse, task: Task):
 
 def _solve(r: Run, base, state: _Reuse, task: Task, row: dict[str, Any]) -> pd.DataFrame | None:
     """Apply the run's keys, reuse or rebuild the program, solve, evaluate; fill ``row``."""
-    from ..evaluate import evaluate
-    from ..optimizer import PlanProblem, diagnose
+    from ..diagnose import diagnose
+    from ..judge import judge
+    from ..problem import PlanProblem
     h = apply_settings(base, json.loads(r.settings), state.tables)
-    row["drift_before"] = float(np.abs(models.allocation.weights_before(h) - h.class_target).sum())
+    row["drift_before"] = float(np.abs(weights_before(h) - h.class_target).sum())
     t0 = time.perf_counter()
     problem = state.problem
     if problem is None:
@@ -115,17 +118,6 @@ def _solve(r: Run, base, state: _Reuse, task: Task, row: dict[str, Any]) -> pd.D
     result = problem.solve(threads=task.threads)
     row.update(status=result.status.value, solve_seconds=result.seconds,
                gap=result.gap if np.isfinite(result.gap) else None, error=result.message)
-    value = problem.problem.value
-    if result.status in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT) and value is not None \
-            and np.isfinite(value):
-        trades = problem.trades()
-        ev = evaluate(h, trades)
-        row.update(tax_cost=ev.tax_cost, trading_cost=ev.trading_cost,
-                   drift_penalty=ev.drift_penalty, objective=ev.objective,
-                   drift_after=ev.drift_after, trades=len(trades),
-                   turnover=float(trades["amount"].sum()) if len(trades) else 0.0,
-                   violations=len(ev.violations))
-        return trades
     if result.status is SolveStatus.INFEASIBLE:
         row["error"] = "infeasible"
         if task.diagnose:              # name the rule that cannot be met (a few more solves)
@@ -133,12 +125,24 @@ def _solve(r: Run, base, state: _Reuse, task: Task, row: dict[str, Any]) -> pd.D
                 row["error"] = str(diagnose(h, problem.rules))
             except Exception as error:
                 row["error"] = f"infeasible (diagnosis failed: {describe(error)})"
-    return None
+        return None
+    try:
+        judged = judge(problem, result, t0)
+    except PlanError as error:   # no plan to judge: the status and message say why
+        row["error"] = row["error"] or str(error)
+        return None
+    ev, trades = judged.evaluation, judged.trades
+    row.update(tax_cost=ev.tax_cost, trading_cost=ev.trading_cost,
+               drift_penalty=ev.drift_penalty, objective=ev.objective,
+               drift_after=ev.drift_after, trades=len(trades),
+               turnover=float(trades["amount"].sum()) if len(trades) else 0.0,
+               violations=len(ev.violations))
+    return trades
 
 
 def describe(error: BaseException) -> str:
     """An error as one line of a run's row: the planner's own message, else its type too."""
-    if isinstance(error, models.PlannerError):
+    if isinstance(error, PlannerError):
         return str(error)
     return f"{type(error).__name__}: {error}"
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NamedTuple
 
-from .._models import models
+from models.errors import PlannerError
 
 
 class Command(NamedTuple):
@@ -62,6 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
     try:
         return command_module(args.command).run(args)
-    except models.PlannerError as error:
+    except PlannerError as error:
         print(f"planner: error: {error}", file=sys.stderr)
         return 2

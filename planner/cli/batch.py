@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._models import models
+from models.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,10 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..batch import RUNS_FILE, run_batch
     if args.chunk_size is not None and args.chunk_size < 1:
-        raise models.InputError("--chunk-size", "expected a whole number of at least 1")
+        raise InputError("--chunk-size", "expected a whole number of at least 1")
     for name in ("workers", "dask_local"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            raise models.InputError(f"--{name.replace('_', '-')}", "expected at least 1")
+            raise InputError(f"--{name.replace('_', '-')}", "expected at least 1")
     try:
         results = run_batch(args.grid, args.out, scheduler=args.scheduler, dask_local=args.dask_local,
                             workers=args.workers, progress=not args.quiet, chunk_size=args.chunk_size,

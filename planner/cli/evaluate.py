@@ -5,7 +5,8 @@ import argparse
 import json
 import sys
 
-from .._models import models
+from models.trades import TradeList
+from models.loading import load_household
 from ..evaluate import evaluate
 from ..report import evaluation_text
 
@@ -18,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    household = models.load_household(args.household)
-    trades = models.trades.TradeList.read_csv(args.trades, household.as_of)
+    household = load_household(args.household)
+    trades = TradeList.read_csv(args.trades, household.as_of)
     result = evaluate(household, trades).to_dict(include_lots=not args.no_lots)
     if args.format == "table":
         print(evaluation_text(result))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .._models import models
+from models.synthetic import SyntheticSpec, generate_household
+from models.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,12 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    synthetic = models.synthetic
-    spec = synthetic.SyntheticSpec(lots=args.lots, accounts=args.accounts, securities=args.securities,
+    spec = SyntheticSpec(lots=args.lots, accounts=args.accounts, securities=args.securities,
                                    asset_classes=args.asset_classes, seed=args.seed)
     try:
         spec.check()
     except ValueError as error:
-        raise models.InputError("planner generate", str(error)) from None
-    print(f"wrote {synthetic.generate_household(spec, args.folder)}")
+        raise InputError("planner generate", str(error)) from None
+    print(f"wrote {generate_household(spec, args.folder)}")
     return 0

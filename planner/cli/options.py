@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from .._models import models
+from models.errors import InputError
+from models.household import Household
+from models.loading import coerce_setting, load_household
+from models.settings import PlanSettings
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,28 +24,28 @@ def settings(args: argparse.Namespace) -> dict:
     raw = {}
     for item in args.set:
         if "=" not in item:
-            raise models.InputError("--set", f"expected KEY=VALUE, got '{item}'")
+            raise InputError("--set", f"expected KEY=VALUE, got '{item}'")
         key, value = item.split("=", 1)
         raw[key.strip()] = value.strip()
     for key, attr in (("band", "band"), ("partial", "partial"),
                       ("drift_penalty_bp", "drift_penalty_bp"), ("time_limit_s", "time_limit")):
         if getattr(args, attr, None) is not None:
             raw[key] = getattr(args, attr)
-    known = models.PlanSettings.field_names()
+    known = PlanSettings.field_names()
     out = {}
     for key, value in raw.items():
         if key not in known:
-            raise models.InputError("--set", f"unknown setting '{key}'; expected one of {', '.join(known)}")
+            raise InputError("--set", f"unknown setting '{key}'; expected one of {', '.join(known)}")
 
         def fail(message, key=key):
-            raise models.InputError("--set", message, column=key)
+            raise InputError("--set", message, column=key)
 
-        out[key] = models.loading.coerce_setting(key, value, fail)
+        out[key] = coerce_setting(key, value, fail)
     return out
 
 
-def household_from_args(args: argparse.Namespace) -> models.Household:
+def household_from_args(args: argparse.Namespace) -> Household:
     """The household folder of ``args.household`` with the settings overrides applied."""
-    household = models.load_household(args.household)
+    household = load_household(args.household)
     overrides = settings(args)
     return household.with_settings(**overrides) if overrides else household
