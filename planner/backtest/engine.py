@@ -36,13 +36,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.enums import Term
+from models.household import Household
+from models.tables import Cashflows, History, Lots
+from models.trades import TradeList
+
 from ..evaluate import evaluate
 from .market import DAYS_PER_YEAR, Calendar
 from .strategies import Step, Strategy
 
-TradeList = models.trades.TradeList
-Term = models.Term
 HISTORY_DAYS = np.timedelta64(60, "D")
 QTY_TOL = 1e-9
 YEAR_COLUMNS = ["path", "strategy", "year", "value_start", "value_end", "contributions",
@@ -77,7 +79,7 @@ class _Lots:
                    lots.acquired.astype("datetime64[D]"))
 
     def table(self):
-        return models.tables.Lots(id=self.id, account=self.account, security=self.security,
+        return Lots(id=self.id, account=self.account, security=self.security,
                                   quantity=self.quantity, cost_basis=self.basis, acquired=self.acquired)
 
 
@@ -112,8 +114,8 @@ class _Year:
     carry_out: tuple[float, float] = (0.0, 0.0)
 
 
-def _history_table(hist: dict) -> models.tables.History:
-    return models.tables.History(date=hist["date"], account=hist["account"], symbol=hist["symbol"],
+def _history_table(hist: dict) -> History:
+    return History(date=hist["date"], account=hist["account"], symbol=hist["symbol"],
                                  is_buy=hist["is_buy"], quantity=hist["quantity"],
                                  price=hist["price"], lot_id=hist["lot_id"],
                                  realized_gain=hist["realized_gain"], long_term=hist["long_term"])
@@ -135,14 +137,14 @@ def _history_of(h) -> dict:
 
 
 def household_on(base, day, prices: np.ndarray, lots: _Lots, cash: np.ndarray, flows: np.ndarray,
-                 history: dict, tax) -> "models.Household":
+                 history: dict, tax) -> Household:
     """The household of one decision date: ``base`` with every table replaced (no re-validation:
     the engine only ever writes what the ledger wrote)."""
     accounts = replace(base.accounts, cash=np.maximum(cash, 0.0))
     securities = replace(base.securities, price=prices)
     due = flows + np.minimum(cash, 0.0)                # a shortfall is a withdrawal to fund
     nonzero = np.flatnonzero(np.abs(due) > 0.005)
-    cashflows = models.tables.Cashflows(date=np.full(len(nonzero), day, dtype="datetime64[D]"),
+    cashflows = Cashflows(date=np.full(len(nonzero), day, dtype="datetime64[D]"),
                                         account=nonzero.astype(np.int64), amount=due[nonzero],
                                         symbol=np.full(len(nonzero), "", dtype=object))
     return replace(base, as_of=np.datetime64(day, "D"), tax=tax, accounts=accounts,
@@ -164,11 +166,11 @@ def year_tax(h, realized_short_term: float, realized_long_term: float, carry_sho
         tax = replace(tax, **income)
     else:
         dividend_tax = tax.long_term_rate * qualified + tax.short_term_rate * ordinary
-    no_lots = models.tables.Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),
+    no_lots = Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),
                                  security=np.zeros(0, np.int64), quantity=np.zeros(0),
                                  cost_basis=np.zeros(0), acquired=np.zeros(0, "datetime64[D]"))
     h = replace(h, tax=tax, lots=no_lots, history=_history_table(_empty_history()),
-                cashflows=models.tables.Cashflows(np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
+                cashflows=Cashflows(np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
                                                   np.zeros(0), np.zeros(0, object)))
     return evaluate(h).year, dividend_tax
 

@@ -66,9 +66,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.errors import InputError
+from models.validation import Columns
 
-InputError = models.InputError
 DAYS_PER_YEAR = 365.25
 BOND_WORDS = ("bond", "tips", "treasur", "muni", "income")
 
@@ -318,7 +318,7 @@ def recorded_paths(frame: pd.DataFrame, symbols: np.ndarray, dates: np.ndarray, 
                    file: str) -> list[np.ndarray]:
     """The paths of a ``path, date, symbol, price`` file (a backtest's ``prices.parquet``),
     exactly: the same calendar and securities, so a stored run reproduces to the cent."""
-    t = models.validation.Columns(frame, file)
+    t = Columns(frame, file)
     t.require("path", "date", "symbol", "price")
     table = pd.DataFrame({"path": t.number("path", minimum=0.0).astype(np.int64), "date": t.day("date"),
                           "symbol": t.text("symbol"), "price": t.number("price", positive=True, what="price")})
@@ -351,7 +351,7 @@ class PriceHistory:
     @classmethod
     def of(cls, frame: pd.DataFrame, file: str) -> "PriceHistory":
         path = Path(file)
-        t = models.validation.Columns(frame, path.name)
+        t = Columns(frame, path.name)
         t.require("date", "symbol", "price")
         table = pd.DataFrame({"date": t.day("date"), "symbol": t.text("symbol"),
                               "price": t.number("price", positive=True, what="price")})

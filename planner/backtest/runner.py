@@ -24,7 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import io
-from .._models import models
+from models.errors import InputError
+from models.loading import OPTIONAL, REQUIRED, load_household
+
 from ..batch.executors import make_executor
 from ..batch.progress import Progress
 from . import market as mk
@@ -59,7 +61,7 @@ class BacktestConfig:
 
     def check(self) -> None:
         def bad(option: str, message: str):
-            raise models.InputError(option, message)
+            raise InputError(option, message)
         if self.years < 1:
             bad("--years", f"expected at least 1 year, got {self.years}")
         if self.paths < 1:
@@ -83,7 +85,7 @@ class Unit:
 
 @lru_cache(maxsize=8)
 def _household(folder: str, overrides: tuple, digest: str):
-    h = models.load_household(folder)
+    h = load_household(folder)
     if overrides:
         h = h.with_settings(**dict(overrides))
     return h, read_backtest_settings(folder, h.accounts)
@@ -102,9 +104,8 @@ def run_unit(unit: Unit) -> pd.DataFrame:
 # ---- identity and storage ---------------------------------------------------------------------
 def _digest(folder: Path) -> str:
     """sha256 of the household folder's files (those the loader reads), by name and content."""
-    loading = models.loading
     digest = hashlib.sha256()
-    for name in loading.REQUIRED + loading.OPTIONAL:
+    for name in REQUIRED + OPTIONAL:
         path = folder / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<absent>") + b"\0")
     return digest.hexdigest()
@@ -174,7 +175,7 @@ def run_backtest(household: str | Path, out: str | Path, config: BacktestConfig 
     cfg = config or BacktestConfig()
     cfg.check()
     folder = str(Path(household))
-    base = models.load_household(folder)
+    base = load_household(folder)
     read_backtest_settings(folder, base.accounts)              # bad [backtest]: fail now
     strategies = [s.name for s in parse_strategies(cfg.strategies)]
     if cfg.baseline not in strategies:

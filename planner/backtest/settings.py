@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._models import models
+from models.errors import InputError
 
-InputError = models.InputError
 FILE = "household.toml"
 
 

@@ -25,7 +25,10 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.errors import InputError, PlannerError
+from models.loading import coerce_setting
+from models.settings import PlanSettings
+
 from ..heuristics import FullRebalanceFIFO, all_heuristics
 from ..heuristics.book import Book, Goal, account_order, fund_withdrawals, hifo, move
 
@@ -111,7 +114,7 @@ class OptimizerStrategy:
         report = problem.solve(threads=SOLVER_THREADS)
         try:
             return judge(problem, report, started).trades
-        except models.PlannerError as error:       # infeasible, time limit without a plan
+        except PlannerError as error:       # infeasible, time limit without a plan
             self.fallbacks.append(f"{step.date}: {error}")
             return BuyAndHold().decide(household, step)
 
@@ -133,12 +136,12 @@ def parse_strategy(text: str) -> Strategy:
         settings = []
         for option in options:
             if "=" not in option:
-                raise models.InputError("--strategies", f"expected KEY=VALUE in '{text}'")
+                raise InputError("--strategies", f"expected KEY=VALUE in '{text}'")
             key, value = (s.strip() for s in option.split("=", 1))
             settings.append((key, _coerce(key, value)))
         return OptimizerStrategy(tuple(settings), name=text)
     if options:
-        raise models.InputError("--strategies", f"only the optimizer takes settings, not '{name}'")
+        raise InputError("--strategies", f"only the optimizer takes settings, not '{name}'")
     if name == BUY_AND_HOLD:
         return BuyAndHold()
     if name == ANNUAL_REBALANCE:
@@ -146,13 +149,13 @@ def parse_strategy(text: str) -> Strategy:
     for heuristic in all_heuristics():
         if heuristic.name == name:
             return HeuristicStrategy(heuristic)
-    raise models.InputError("--strategies", f"unknown strategy '{name}'; expected one of "
+    raise InputError("--strategies", f"unknown strategy '{name}'; expected one of "
                                             f"{', '.join(all_names())} (or 'all')")
 
 
 def _coerce(key: str, value: str) -> Any:
     def fail(message: str):
-        raise models.InputError("--strategies", message, column=key)
+        raise InputError("--strategies", message, column=key)
 
     if key in TAX_FIELDS:
         try:
@@ -162,9 +165,9 @@ def _coerce(key: str, value: str) -> Any:
         if not 0 <= number <= 1:
             fail(f"expected a fraction between 0 and 1, got {number:g}")
         return number
-    if key not in models.PlanSettings.field_names():
+    if key not in PlanSettings.field_names():
         fail(f"unknown setting '{key}'; expected a [plan] setting or carryforward_value")
-    return models.loading.coerce_setting(key, value, fail)
+    return coerce_setting(key, value, fail)
 
 
 def expand_grid(text: str) -> list[str]:
@@ -188,6 +191,6 @@ def parse_strategies(text: str | None) -> list[Strategy]:
     seen = set()
     for s in out:
         if s.name in seen:
-            raise models.InputError("--strategies", f"strategy '{s.name}' is listed twice")
+            raise InputError("--strategies", f"strategy '{s.name}' is listed twice")
         seen.add(s.name)
     return out

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from .._models import models
+from models.errors import InputError
+from models.loading import coerce_setting
+from models.settings import PlanSettings
+
 from ..backtest.market import Every, HistoryMode
 from ..backtest.runner import BacktestConfig, run_backtest
 from ..backtest.strategies import ANNUAL_REBALANCE, all_names
@@ -42,14 +45,14 @@ def run(args) -> int:
     overrides = {}
     for item in args.set:
         if "=" not in item:
-            raise models.InputError("--set", f"expected KEY=VALUE, got '{item}'")
+            raise InputError("--set", f"expected KEY=VALUE, got '{item}'")
         key, value = (s.strip() for s in item.split("=", 1))
-        if key not in models.PlanSettings.field_names():
-            raise models.InputError("--set", f"unknown setting '{key}'")
+        if key not in PlanSettings.field_names():
+            raise InputError("--set", f"unknown setting '{key}'")
 
         def fail(message, key=key):
-            raise models.InputError("--set", message, column=key)
-        overrides[key] = models.loading.coerce_setting(key, value, fail)
+            raise InputError("--set", message, column=key)
+        overrides[key] = coerce_setting(key, value, fail)
     config = BacktestConfig(years=args.years, paths=args.paths, seed=args.seed, every=Every(args.every),
                             strategies=args.strategies, baseline=args.baseline,
                             market_file=args.market, prices_file=args.prices,
