@@ -9,6 +9,7 @@
     planner compare HOUSEHOLD --out DIR
     planner batch GRID.toml --out RESULTS
     planner generate FOLDER --lots N [--seed S]
+    planner backtest HOUSEHOLD --out DIR [--years 10 --paths 100 --every quarter]
 
 Each command is a module of this package with ``add_arguments(parser)`` and ``run(args) -> int``,
 registered below by module path (as pip does) and imported only when that command runs, so
@@ -45,6 +46,7 @@ COMMANDS = {
     "report": Command("planner.cli.report", "report.html for a client from a plan folder"),
     "orders": Command("planner.cli.orders", "orders.csv for a trading desk from a plan folder"),
     "import": Command("planner.cli.importing", "build or update a household from custodian exports"),
+    "backtest": Command("planner.cli.backtest", "strategies over years of simulated markets, resumable"),
 }
 
 
