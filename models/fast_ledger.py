@@ -21,7 +21,7 @@ import pandas as pd
 from .dates import holding_start, is_long_term
 from .enums import Term
 from .household import Household
-from .ledger import Ledger, Sale, _Walker, apply_trades as walk_trades, existing_acquisitions
+from .ledger import Ledger, Sale, _Walker, apply_trades as walk_trades
 from .tolerances import GAIN_NOISE, QTY_TOL
 from .trades import TradeList
 from .wash_sale import WINDOW
@@ -51,6 +51,22 @@ def _positions(index: dict[str, int], keys: np.ndarray) -> np.ndarray:
     return np.array([index.get(k, -1) for k in names.tolist()], np.int64)[inverse.reshape(-1)]
 
 
+def _busy_groups(h: Household, lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
+    """Wash groups with a purchase dated in [lo, hi] outside the trade list (lots, history
+    buys, scheduled purchases): a superset of :func:`models.ledger.existing_acquisitions`'."""
+    busy = np.zeros(len(h.wash_groups) + 1, bool)
+    lots = h.lots
+    recent = (lots.acquired >= lo) & (lots.acquired <= hi)
+    busy[h.security_group[lots.security[recent]]] = True
+    hist = h.history
+    busy[h.history_group[hist.is_buy & (hist.date >= lo) & (hist.date <= hi)]] = True
+    flows = h.cashflows
+    buys = flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)
+    if buys.any():
+        busy[h.security_group[_positions(h.securities.index, flows.symbol[buys])]] = True
+    return busy
+
+
 def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
     """Rows the walk would apply as one plain sale of an untouched lot, with no wash possible."""
     n = len(t)
@@ -75,9 +91,7 @@ def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
     sells = ~t.is_buy
     dates = np.concatenate([t.date[sells].astype("datetime64[D]"),
                             h.history.date[h.history_loss].astype("datetime64[D]")])
-    acq = existing_acquisitions(h, dates.min() - WINDOW, dates.max() + WINDOW)
-    busy = np.zeros(len(h.wash_groups) + 1, bool)
-    busy[[a.group for a in acq]] = True
+    busy = _busy_groups(h, dates.min() - WINDOW, dates.max() + WINDOW)
     bought = security[t.is_buy]
     busy[h.security_group[bought[bought >= 0]]] = True
     if (t.is_buy & (security < 0)).any():   # an unknown symbol's group is unknown
@@ -148,10 +162,16 @@ def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walke
     # ---- the netting sums, added in event order as the walk adds them
     year = h.as_of.astype("datetime64[Y]")
     first, after = year.astype("datetime64[D]"), (year + 1).astype("datetime64[D]")
-    for term, attr in ((Term.SHORT, "short_term"), (Term.LONG, "long_term")):
-        amounts = [s.gain + s.disallowed for s in out.sales
-                   if s.taxable and s.term is term and first <= s.date < after]
-        setattr(out, attr, float(np.cumsum(amounts)[-1]) if amounts else 0.0)
+    ps = part.sales
+    realized = np.concatenate([[s.gain + s.disallowed for s in ps], gain[sold]])[merged]
+    counts = np.concatenate([[s.taxable for s in ps], taxable[sold]]).astype(bool)[merged]
+    day = np.concatenate([np.array([s.date for s in ps], "datetime64[D]"),
+                          date[sold].astype("datetime64[D]")])[merged]
+    is_long = np.concatenate([[s.term is Term.LONG for s in ps], long[sold]]).astype(bool)[merged]
+    counts &= (day >= first) & (day < after)
+    for attr, pick in (("short_term", counts & ~is_long), ("long_term", counts & is_long)):
+        amounts = realized[pick]                    # cumsum adds in order, as the walk does
+        setattr(out, attr, float(np.cumsum(amounts)[-1]) if len(amounts) else 0.0)
 
     # ---- cash and dollars per row, in event order
     amount = np.zeros(len(t))
