@@ -210,9 +210,11 @@ def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow:
             first.setdefault(str(walker.lot_of[i]), int(rank[slow][i]))
     state_rank = [(-1 if lid in created else first[lid], n) for n, lid in enumerate(walker.states)]
     slow_states = list(walker.states.values())
-    entries = [(r, 0, n, slow_states[n]) for r, n in state_rank]
-    entries += [(int(r), 1, k, None) for k, r in enumerate(fast_rank_all.tolist())]
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    ranks = np.concatenate([np.array([r for r, _ in state_rank], np.int64), fast_rank_all])
+    kinds = np.repeat([0, 1], [len(state_rank), len(fast_rank_all)])
+    which = np.concatenate([np.arange(len(state_rank)), np.arange(len(fast_rank_all))])
+    by = np.lexsort((which, kinds, ranks))
+    entries = zip(kinds[by].tolist(), which[by].tolist())
 
     touched = np.zeros(len(lots), bool)
     ids = lots.index.positions(list(walker.states)) if walker.states else np.zeros(0, np.int64)
@@ -229,8 +231,9 @@ def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow:
     fast_sec = lots.security[lot].tolist()
     fast_q, fast_b, fast_s = quantity.tolist(), basis.tolist(), list(start)
     rows_out = []
-    for _, kind, k, st in entries:
+    for kind, k in entries:
         if kind == 0:
+            st = slow_states[k]
             if st.held:
                 rows_out += [(st.lot_id, st.account, st.security, p.quantity, p.basis, p.start,
                               p.adjusted) for p in st.parcels if p.quantity > QTY_TOL]
