@@ -70,9 +70,9 @@ def _busy_groups(h: Household, lo: np.datetime64, hi: np.datetime64) -> np.ndarr
 def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
     """Rows the walk would apply as one plain sale of an untouched lot, with no wash possible."""
     n = len(t)
-    if n == 0:
-        return np.zeros(0, bool)
     lots = h.lots
+    if n == 0 or len(lots) == 0:
+        return np.zeros(n, bool)
     lot = lots.index.positions(t.lot_id)
     account = _positions(h.accounts.index, t.account_id)
     security = _positions(h.securities.index, t.symbol)
