@@ -16,6 +16,7 @@ import pandas as pd
 
 from models.allocation import class_values, drift_penalty, trading_cost, weights_before
 from models.household import Household
+from models.fast_ledger import apply_trades as apply_trade_list
 from models.ledger import Ledger, apply_trades
 from models.rulebook import Outcome, rule_violations
 from models.tax import YearResult, net_year, tax_cost, unrealized_gain
@@ -181,7 +182,7 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
         trades = TradeList.empty()
     elif isinstance(trades, pd.DataFrame):
         trades = TradeList.from_frame(trades, h.as_of)
-    ledger = apply_trades(h, trades)
+    ledger = apply_trade_list(h, trades)   # vectorized where no wash is possible, else the walk
     tax = h.tax
     year = net_year(tax.realized_short_term + ledger.short_term,
                     tax.realized_long_term + ledger.long_term, tax)

@@ -1,0 +1,247 @@
+"""The ledger's common case, vectorized: sales where no wash is possible.
+
+A sell of a lot of lots.csv, named once in the trade list, that is a gain, or in a
+tax-advantaged account, or in a wash group with no purchase of any kind (lots, history buys,
+scheduled purchases, trade buys) within 30 days of any sale date of the run, cannot be washed
+and does not change the replacement pool. Unless some other sale is washed (then everything is
+walked, below), nothing adjusts its lot either, so its sale is
+proceeds minus its share of the basis, its term follows from the lot's holding period. Those
+rows are applied here as arrays; every other row goes through :func:`models.ledger.apply_trades`'
+walk, and the two are merged in the walk's own order (sales, holdings, cash and the netting
+sums accumulated in event order), so the result is the walk's to the last bit.
+
+Where the walk on the other rows finds a wash (a disallowed loss, a history sale washed) the
+whole list is walked instead: adjustments may split rows, and that order is the walk's alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .dates import holding_start, is_long_term
+from .enums import Term
+from .household import Household
+from .ledger import Ledger, Sale, _Walker, apply_trades as walk_trades
+from .tolerances import GAIN_NOISE, QTY_TOL
+from .trades import TradeList
+from .wash_sale import WINDOW
+
+MIN_FAST_ROWS = 64   # below this the walk is as fast; keep one path for small lists
+
+
+def apply_trades(household: Household, trades: TradeList, holdings: bool = True) -> Ledger:
+    """Same as :func:`models.ledger.apply_trades`, vectorized where no wash is possible."""
+    h, t = household, trades
+    fast = _fast_rows(h, t)
+    if fast.sum() < MIN_FAST_ROWS or np.any(t.quantity * t.price <= 0):
+        return walk_trades(h, t, holdings)
+    slow = np.flatnonzero(~fast)
+    sub = TradeList(*(getattr(t, f)[slow] for f in ("date", "account_id", "symbol", "is_buy",
+                                                  "quantity", "price", "lot_id", "row")))
+    walker = _Walker(h, sub)
+    part = walker.run(holdings=False)
+    if part.violations or part.history_washes or any(s.disallowed != 0 for s in part.sales):
+        return walk_trades(h, t, holdings)
+    return _merge(h, t, fast, slow, walker, part, holdings)
+
+
+def _positions(index: dict[str, int], keys: np.ndarray) -> np.ndarray:
+    """Positions of ``keys`` in a {name: position} dict, -1 where unknown (once per distinct key)."""
+    names, inverse = np.unique(keys.astype(str), return_inverse=True)
+    return np.array([index.get(k, -1) for k in names.tolist()], np.int64)[inverse.reshape(-1)]
+
+
+def _busy_groups(h: Household, lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
+    """Wash groups with a purchase dated in [lo, hi] outside the trade list (lots, history
+    buys, scheduled purchases): a superset of :func:`models.ledger.existing_acquisitions`'."""
+    busy = np.zeros(len(h.wash_groups) + 1, bool)
+    lots = h.lots
+    recent = (lots.acquired >= lo) & (lots.acquired <= hi)
+    busy[h.security_group[lots.security[recent]]] = True
+    hist = h.history
+    busy[h.history_group[hist.is_buy & (hist.date >= lo) & (hist.date <= hi)]] = True
+    flows = h.cashflows
+    buys = flows.is_purchase & (flows.date >= lo) & (flows.date <= hi)
+    if buys.any():
+        busy[h.security_group[_positions(h.securities.index, flows.symbol[buys])]] = True
+    return busy
+
+
+def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
+    """Rows the walk would apply as one plain sale of an untouched lot, with no wash possible."""
+    n = len(t)
+    lots = h.lots
+    if n == 0 or len(lots) == 0:
+        return np.zeros(n, bool)
+    lot = lots.index.positions(t.lot_id)
+    account = _positions(h.accounts.index, t.account_id)
+    security = _positions(h.securities.index, t.symbol)
+    ids, counts = np.unique(t.lot_id.astype(str), return_counts=True)
+    once = counts[np.searchsorted(ids, t.lot_id.astype(str))] == 1
+    ok = (~t.is_buy) & (lot >= 0) & (account >= 0) & (security >= 0) & once
+    ok &= (t.quantity * t.price > 0)
+    safe = np.where(ok, lot, 0)
+    ok &= (lots.account[safe] == account) & (lots.security[safe] == security)
+    ok &= h.securities.can_sell[np.where(security >= 0, security, 0)]
+    held = lots.quantity[safe]
+    ok &= ~(t.quantity > held * (1 + QTY_TOL) + QTY_TOL)
+    if not ok.any():
+        return ok
+    # wash groups with any purchase in the window the walk's replacement pool would cover
+    sells = ~t.is_buy
+    dates = np.concatenate([t.date[sells].astype("datetime64[D]"),
+                            h.history.date[h.history_loss].astype("datetime64[D]")])
+    busy = _busy_groups(h, dates.min() - WINDOW, dates.max() + WINDOW)
+    bought = security[t.is_buy]
+    busy[h.security_group[bought[bought >= 0]]] = True
+    if (t.is_buy & (security < 0)).any():   # an unknown symbol's group is unknown
+        return np.zeros(n, bool)
+    # a sale washes nothing unless it is a loss in a taxable account (IRC §1091)
+    take = np.minimum(t.quantity, held)
+    take = np.where(held - take <= QTY_TOL * np.maximum(1.0, held), held, take)
+    gain = t.price * take - lots.cost_basis[safe] * take / held
+    gain = np.where(np.abs(gain) < GAIN_NOISE, 0.0, gain)
+    taxable = h.accounts.taxable[np.where(account >= 0, account, 0)].astype(bool)
+    ok &= ~busy[h.security_group[lots.security[safe]]] | ~taxable | (gain >= 0)
+    return ok
+
+
+def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walker: _Walker,
+           part: Ledger, holdings: bool) -> Ledger:
+    lots = h.lots
+    order = t.order()                              # the walk's event order of trade rows
+    rank = np.empty(len(t), np.int64)
+    rank[order] = np.arange(len(t))
+    out = Ledger(violations=list(part.violations))
+    out.history_washes = []
+
+    # ---- the fast sales, in event order
+    rows = np.flatnonzero(fast)
+    rows = rows[np.argsort(rank[rows], kind="stable")]
+    lot = lots.index.positions(t.lot_id[rows])
+    held = lots.quantity[lot]
+    basis_held = lots.cost_basis[lot]
+    left = np.minimum(t.quantity[rows], held)
+    take = np.minimum(left, held)
+    take = np.where(held - take <= QTY_TOL * np.maximum(1.0, held), held, take)
+    sold = take > QTY_TOL                         # the walk records no sale below QTY_TOL
+    basis = basis_held * take / held
+    price = t.price[rows]
+    proceeds = price * take
+    start = holding_start(lots.acquired[lot])
+    date = t.date[rows]
+    long = is_long_term(start, date)
+    taxable = h.accounts.taxable[lots.account[lot]].astype(bool)
+    gain = proceeds - basis
+    gain = np.where(np.abs(gain) < GAIN_NOISE, 0.0, gain)
+    whole = t.quantity[rows] >= held * (1 - QTY_TOL) - QTY_TOL
+    symbols = h.securities.symbol[lots.security[lot]]
+    accounts = lots.account[lot]
+    fast_sales = [
+        Sale(r, lid, a, s, d, q, p, b if tx else p, g if tx else 0.0, Term.LONG if lg else Term.SHORT,
+             tx, 0.0, 0.0, st if tx else None)
+        for r, lid, a, s, d, q, p, b, g, lg, tx, st in zip(
+            t.row[rows].tolist(), t.lot_id[rows].tolist(), accounts.tolist(), symbols.tolist(),
+            list(date), take.tolist(), proceeds.tolist(),
+            basis.tolist(), gain.tolist(), long.tolist(), taxable.tolist(), list(start))]
+    keep = sold.tolist()
+    fast_sales = [s for s, k in zip(fast_sales, keep) if k]
+    fast_rank = rank[rows][sold]
+
+    # ---- the walk's sales keep their order; both are in event order: merge by rank
+    slow_rank_of_row = dict(zip(t.row[slow].tolist(), rank[slow].tolist()))
+    if len(slow_rank_of_row) != len(slow) or len(set(t.row.tolist())) != len(t):
+        return walk_trades(h, t, holdings)
+    part_rank = np.array([slow_rank_of_row[s.row] for s in part.sales], np.int64)
+    if len(part_rank) and np.any(np.diff(part_rank) < 0):
+        return walk_trades(h, t, holdings)
+    all_sales = part.sales + fast_sales
+    merged = np.argsort(np.concatenate([part_rank, fast_rank]), kind="stable")
+    out.sales = [all_sales[k] for k in merged.tolist()]
+
+    # ---- the netting sums, added in event order as the walk adds them
+    year = h.as_of.astype("datetime64[Y]")
+    first, after = year.astype("datetime64[D]"), (year + 1).astype("datetime64[D]")
+    ps = part.sales
+    realized = np.concatenate([[s.gain + s.disallowed for s in ps], gain[sold]])[merged]
+    counts = np.concatenate([[s.taxable for s in ps], taxable[sold]]).astype(bool)[merged]
+    day = np.concatenate([np.array([s.date for s in ps], "datetime64[D]"),
+                          date[sold].astype("datetime64[D]")])[merged]
+    is_long = np.concatenate([[s.term is Term.LONG for s in ps], long[sold]]).astype(bool)[merged]
+    counts &= (day >= first) & (day < after)
+    for attr, pick in (("short_term", counts & ~is_long), ("long_term", counts & is_long)):
+        amounts = realized[pick]                    # cumsum adds in order, as the walk does
+        setattr(out, attr, float(np.cumsum(amounts)[-1]) if len(amounts) else 0.0)
+
+    # ---- cash and dollars per row, in event order
+    amount = np.zeros(len(t))
+    amount[slow] = part.trade_amount
+    amount[rows] = (t.quantity[rows] * t.price[rows])
+    applied = amount > 0
+    events = order[applied[order]]
+    value = t.quantity[events] * t.price[events]
+    commission = h.settings.commission_usd
+    delta = np.where(t.is_buy[events], -(value + commission), value - commission)
+    cash = h.accounts.cash + h.account_flows
+    np.add.at(cash, _positions(h.accounts.index, t.account_id[events]), delta)
+    out.cash_after = cash
+    out.trade_amount = amount
+    out.trade_security = np.array([walker.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
+    out.whole_lot = {int(slow[i]) for i in part.whole_lot} | set(rows[whole].tolist())
+
+    if holdings:
+        _finish_lots(h, t, out, walker, slow, rank, rows, lot, held - take, basis_held - basis,
+                     start, fast_rank_all=rank[rows])
+    return out
+
+
+def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow: np.ndarray,
+                 rank: np.ndarray, rows: np.ndarray, lot: np.ndarray, quantity: np.ndarray,
+                 basis: np.ndarray, start: np.ndarray, fast_rank_all: np.ndarray) -> None:
+    """The walk's finish_lots over both parts: untouched lots, then touched lots in the order
+    the walk first touched them (buys' new lots first, then by first sale)."""
+    lots = h.lots
+    # the walk creates a state for each buy's new lot, then one per lot at its first sale
+    sub = walker.t
+    created = {sub.lot_id[i] or f"new-{sub.row[i]}" for i in np.flatnonzero(sub.is_buy)}
+    first: dict[str, int] = {}
+    for i in np.argsort(rank[slow], kind="stable").tolist():
+        if not sub.is_buy[i]:
+            first.setdefault(str(walker.lot_of[i]), int(rank[slow][i]))
+    state_rank = [(-1 if lid in created else first[lid], n) for n, lid in enumerate(walker.states)]
+    slow_states = list(walker.states.values())
+    ranks = np.concatenate([np.array([r for r, _ in state_rank], np.int64), fast_rank_all])
+    kinds = np.repeat([0, 1], [len(state_rank), len(fast_rank_all)])
+    which = np.concatenate([np.arange(len(state_rank)), np.arange(len(fast_rank_all))])
+    by = np.lexsort((which, kinds, ranks))
+    entries = zip(kinds[by].tolist(), which[by].tolist())
+
+    touched = np.zeros(len(lots), bool)
+    ids = lots.index.positions(list(walker.states)) if walker.states else np.zeros(0, np.int64)
+    touched[ids[ids >= 0]] = True
+    touched[lot] = True
+    keep = ~touched
+    frames = [pd.DataFrame({
+        "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
+        "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
+        "holding_period_start": holding_start(lots.acquired[keep]),
+        "wash_adjusted": np.zeros(keep.sum(), bool)})]
+    fast_ids = t.lot_id[rows].tolist()
+    fast_acc = lots.account[lot].tolist()
+    fast_sec = lots.security[lot].tolist()
+    fast_q, fast_b, fast_s = quantity.tolist(), basis.tolist(), list(start)
+    rows_out = []
+    for kind, k in entries:
+        if kind == 0:
+            st = slow_states[k]
+            if st.held:
+                rows_out += [(st.lot_id, st.account, st.security, p.quantity, p.basis, p.start,
+                              p.adjusted) for p in st.parcels if p.quantity > QTY_TOL]
+        elif fast_q[k] > QTY_TOL:
+            rows_out.append((fast_ids[k], fast_acc[k], fast_sec[k], fast_q[k], fast_b[k], fast_s[k], False))
+    if rows_out:
+        frames.append(pd.DataFrame(rows_out, columns=list(frames[0].columns)))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    out.lots = frame
+    out.shares_after = np.bincount(frame["security"].to_numpy(dtype=np.int64),
+                                   frame["quantity"].to_numpy(dtype=float), minlength=len(h.securities))
