@@ -21,8 +21,8 @@ import pandas as pd
 from .dates import holding_start, is_long_term
 from .enums import Term
 from .household import Household
-from .ledger import Ledger, Sale, _Walker, apply_trades as walk_trades
-from .tolerances import GAIN_NOISE, QTY_TOL
+from .ledger import TRADE_WINDOW, Ledger, Sale, _Walker, apply_trades as walk_trades
+from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import WINDOW
 
@@ -85,6 +85,15 @@ def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
     ok &= h.securities.can_sell[np.where(security >= 0, security, 0)]
     held = lots.quantity[safe]
     ok &= ~(t.quantity > held * (1 + QTY_TOL) + QTY_TOL)
+    # rows the walk would judge (issue 15's checks) go to the walk: a price off the quote by
+    # more than spread + PRICE_TOL, a date outside the plan's window or its tax year, a sale
+    # dated before its lot was acquired
+    sec = np.where(security >= 0, security, 0)
+    quote = h.securities.price[sec]
+    ok &= np.abs(t.price - quote) <= quote * (h.securities.spread_bps[sec] * 1e-4 + PRICE_TOL) + 1e-9
+    year_end = (h.as_of.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
+    ok &= (t.date >= h.as_of) & (t.date <= min(h.as_of + TRADE_WINDOW, year_end))
+    ok &= t.date >= lots.acquired[safe]
     if not ok.any():
         return ok
     # wash groups with any purchase in the window the walk's replacement pool would cover
