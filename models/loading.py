@@ -19,7 +19,7 @@ from .tax_tables import shipped_tables
 
 REQUIRED = ("household.toml", "accounts.csv", "securities.csv", "lots.csv", "targets.csv")
 OPTIONAL = ("transactions.csv", "cashflows.csv", "allowed.csv")
-TOP_LEVEL = ("as_of", "filing_status") + schema.SECTIONS
+TOP_LEVEL = ("as_of", "filing_status") + schema.SECTIONS + ("backtest",)   # [backtest]: planner.backtest.settings checks it
 
 
 def read_csv(path: Path, required: bool = True) -> pd.DataFrame | None:
