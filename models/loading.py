@@ -14,7 +14,7 @@ import pandas as pd
 from .enums import DriftShape, FilingStatus
 from .errors import InputError
 from .household import Household
-from .settings import PlanSettings, TaxProfile
+from .settings import PlanSettings, TaxProfile, range_error
 
 # Text columns: ids that look like numbers are read as text, so 007 keeps its zeros.
 _TEXT = {c: str for c in ("account_id", "type", "owner", "symbol", "asset_class", "wash_group",
@@ -74,8 +74,8 @@ def read_toml(path: Path) -> tuple[date, TaxProfile, PlanSettings]:
 
 
 def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, PlanSettings]:
-    def fail(key: str, message: str):
-        raise InputError("household.toml", message, _line_of(text, key), key)
+    def fail(key: str, message: str, section: str | None = None):
+        raise InputError("household.toml", message, _line_of(text, key, section), key)
 
     if "as_of" not in doc:
         fail("as_of", "missing key 'as_of' (the trade date, YYYY-MM-DD)")
@@ -97,19 +97,19 @@ def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, P
     for key, value in _section(doc, "tax", fail).items():
         if key not in _RATES:
             fail(key, f"unknown key in [tax]; expected one of {', '.join(_RATES)}")
-        tax_values[key] = _number(value, key, fail, low=0.0, high=1.0)
+        tax_values[key] = _number(value, key, lambda k, m: fail(k, m, "tax"), low=0.0, high=1.0)
     for section, prefix, sign in (("realized", "realized_", None), ("carryforward", "carryover_", 0.0)):
         for key, value in _section(doc, section, fail).items():
             if key not in ("short_term", "long_term"):
-                fail(key, f"unknown key in [{section}]; expected short_term or long_term")
-            tax_values[prefix + key] = _number(value, key, fail, low=sign)
+                fail(key, f"unknown key in [{section}]; expected short_term or long_term", section)
+            tax_values[prefix + key] = _number(value, key, lambda k, m, s=section: fail(k, m, s), low=sign)
     plan = _section(doc, "plan", fail)
     known = {f.name: f for f in fields(PlanSettings)}
     plan_values: dict[str, Any] = {}
     for key, value in plan.items():
         if key not in known:
-            fail(key, f"unknown key in [plan]; expected one of {', '.join(known)}")
-        plan_values[key] = coerce_setting(key, value, lambda m, k=key: fail(k, m))
+            fail(key, f"unknown key in [plan]; expected one of {', '.join(known)}", "plan")
+        plan_values[key] = coerce_setting(key, value, lambda m, k=key: fail(k, m, "plan"))
     return as_of, TaxProfile(**tax_values), PlanSettings(**plan_values)
 
 
@@ -129,6 +129,8 @@ def coerce_setting(key: str, value: Any, fail) -> Any:
     if isinstance(value, str) and value.lower() in ("none", ""):
         if default is None:
             return None
+    if isinstance(value, bool) or (isinstance(value, str) and value.lower() in ("true", "false")):
+        fail(f"expected a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -137,6 +139,9 @@ def coerce_setting(key: str, value: Any, fail) -> Any:
         fail(f"expected a number of at least 0, got {number:g}")
     if key == "partial" and not 0 < number <= 1:
         fail(f"expected a fraction 0 < a <= 1, got {number:g}")
+    message = range_error(key, number)
+    if message:
+        fail(message)
     return number
 
 
@@ -157,6 +162,22 @@ def _number(value: Any, key: str, fail, low: float | None = None, high: float | 
     return float(value)
 
 
-def _line_of(text: str, key: str) -> int | None:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
-    return text[:match.start()].count("\n") + 1 if match else None
+def _line_of(text: str, key: str, section: str | None = None) -> int | None:
+    """The line of ``key = ...`` in the TOML text (tomllib gives no lines): within the table
+    ``[section]`` when given (``short_term`` is in [realized] and in [carryforward]), or as
+    a dotted key ``section.key`` outside it."""
+    lines = text.splitlines()
+    current = None
+    plain = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    dotted = re.compile(rf"^\s*{re.escape(section or '')}\s*\.\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(lines, start=1):
+        header = re.match(r"^\s*\[\s*([^\[\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1)
+            continue
+        if section is None or current == section:
+            if plain.match(line):
+                return number
+        elif current is None and dotted.match(line):
+            return number
+    return None

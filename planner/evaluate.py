@@ -151,7 +151,7 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     year_without = year if len(trades) == 0 else year_without_trades(h)[0]
     cost = models.tax.tax_cost(year, year_without, tax)
     w_before = allocation.weights_before(h)
-    w_after = allocation.class_values(h, ledger.shares_after, ledger.cash_after) / h.total_value
+    w_after = allocation.weights(h, allocation.class_values(h, ledger.shares_after, ledger.cash_after))
     violations = list(ledger.violations)
     violations += _rule_violations(h, ledger, w_before, w_after, cost, trades)
     return Evaluation(h, trades, ledger, year, year_without, cost,
@@ -236,7 +236,7 @@ def investable_accounts(h) -> np.ndarray:
 def idle_cash(h, cash_after: np.ndarray) -> float:
     """Investable cash left idle: above reserves, in accounts that can buy, beyond the cash target."""
     above = np.maximum(0.0, cash_after - h.accounts.reserve)[investable_accounts(h)].sum()
-    allowance = h.class_target[h.cash_class] * h.total_value if h.cash_class is not None else 0.0
+    allowance = h.class_target[h.cash_class] * h.allocation_value
     return float(max(0.0, above - allowance))
 
 

@@ -267,7 +267,7 @@ def _unreachable_classes(h: models.Household, rules: list[PlanRule]) -> list[str
     probe = PlanProblem(h.with_settings(drift_penalty_bp=1e6, rebalance_inside_band=True), rules=rules)
     if probe.solve(time_limit_s=10).status is SolveStatus.INFEASIBLE:
         return []
-    w = np.asarray(probe.program.class_value.value).ravel() / h.total_value
+    w = np.asarray(probe.program.class_value.value).ravel() / h.allocation_value
     outside = np.abs(w - h.class_target) > h.class_band + models.allocation.WEIGHT_TOL
     if h.settings.partial is not None:
         return [str(c) for c in h.classes[outside]]

@@ -41,7 +41,7 @@ class Band(PlanRule):
 
     def constraints(self, p: Program, terms) -> list[cp.Constraint]:
         h = p.household
-        V = h.total_value
+        V = h.allocation_value
         gap = p.class_value - h.class_target * V
         start_gap = np.abs(p.class_start - h.class_target * V)
         limit = h.class_band * V
@@ -85,7 +85,7 @@ class CashFirst(PlanRule):
         investable = investable_accounts(h)
         idle = cp.sum((p.cash_end - h.accounts.reserve)[np.flatnonzero(investable)]) \
             if investable.any() else 0
-        allowance = (h.class_target[h.cash_class] * h.total_value if h.cash_class is not None else 0.0)
+        allowance = h.class_target[h.cash_class] * h.allocation_value
         allowance += 0.5 * cash_first_tolerance(h)
         most = float(np.maximum(p.cash_start, 0).sum() + p.sell_ub.sum())
         y = cp.Variable(name="sells_gains", boolean=True)
@@ -162,7 +162,8 @@ class NoWashSale(PlanRule):
 
 @dataclass
 class MinTradeSize(PlanRule):
-    """No trade smaller than ``min_trade_usd``: a binary per candidate trade, x ∈ {0} ∪ [m, ub]."""
+    """No trade smaller than ``min_trade_usd``: x ∈ {0} ∪ [m, ub] through the program's trade
+    indicators (x ≤ ub·on there, x ≥ m·on here). Columns that cannot reach m are dropped."""
     rule = Rule.MIN_TRADE
 
     def caps(self, lay: Layout):
@@ -172,11 +173,10 @@ class MinTradeSize(PlanRule):
     def constraints(self, p: Program, terms) -> list[cp.Constraint]:
         m = p.household.settings.min_trade_usd
         out = []
-        for x, ub in ((p.sell, p.sell_ub), (p.buy, p.buy_ub)):
+        for x, ub, on in ((p.sell, p.sell_ub, p.sell_on), (p.buy, p.buy_ub, p.buy_on)):
             open_ = np.flatnonzero(ub >= m)
             if len(open_):
-                on = cp.Variable(len(open_), boolean=True)
-                out += [x[open_] >= m * on, x[open_] <= cp.multiply(ub[open_], on)]
+                out.append(x[open_] >= m * on[open_])
         return out
 
     def explain(self, h) -> str:
