@@ -97,6 +97,11 @@ class PlanProblem:
         # Branch first on the binaries that shape everything else: the signs of the year's
         # results and cash-first; the per-group wash-sale choices follow.
         self.priority = self.tax.binaries + [b for r in self.rules for b in getattr(r, "priority", [])]
+        # Integers that belong to one trade column each: the program is then rounded and proven
+        # by planner.rounding (0: aligned with the sell columns, 1: with the buy columns).
+        p = self.program
+        self.links = [(0, p.sell_on), (1, p.buy_on)] if p.sell_on is not None else []
+        self.links += [link for r in self.rules for link in getattr(r, "links", [])]
         self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
         self.seconds["build"] = time.perf_counter() - start
 
@@ -158,7 +163,8 @@ class PlanProblem:
                                            float(time_limit_s or h.settings.time_limit_s), options,
                                            priority=self.priority,
                                            sift=[self.program.sell, self.program.buy]
-                                           if self.layout.n_sell >= self.sift_min_lots else [])
+                                           if self.layout.n_sell >= self.sift_min_lots else [],
+                                           trade=[self.program.sell, self.program.buy], links=self.links)
         except (cp.error.SolverError, ValueError) as error:
             return SolveResult(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = {"optimal": SolveStatus.OPTIMAL, "time_limit": SolveStatus.TIME_LIMIT,
@@ -209,7 +215,8 @@ def plan(household: models.Household, **settings) -> Plan:
     started = time.perf_counter()
     h = household.with_settings(**settings) if settings else household
     problem = PlanProblem(h)
-    result = problem.solve()
+    # The time limit is the whole plan's: the build has spent part of it.
+    result = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
     if result.status is SolveStatus.INFEASIBLE:
         raise diagnose(h, problem.rules)
     if result.status is SolveStatus.TIME_LIMIT and not np.isfinite(result.gap):

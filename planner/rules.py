@@ -190,11 +190,13 @@ class WholeShares(PlanRule):
     def constraints(self, p: Program, terms) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         out = []
+        self.links: list[tuple[int, cp.Variable]] = []   # (0: sell, 1: buy; its share counts)
         if lay.n_sell:
             price = h.lot_price[lay.sell_lot]
             held = h.lots.quantity[lay.sell_lot]
             n = cp.Variable(lay.n_sell, integer=True, bounds=[np.zeros(lay.n_sell), np.floor(held)])
             whole = cp.Variable(lay.n_sell, boolean=True)   # or the entire (fractional) lot
+            self.links += [(0, n), (0, whole)]
             frac = held - np.floor(held)
             out += [p.sell == cp.multiply(price, n) + cp.multiply(price * frac, whole),
                     n >= cp.multiply(np.floor(held), whole)]   # the fraction only with the rest
@@ -202,6 +204,7 @@ class WholeShares(PlanRule):
             price = h.securities.price[lay.buy_security]
             n = cp.Variable(lay.n_buy, integer=True, bounds=[np.zeros(lay.n_buy), np.floor(lay.buy_ub / price)])
             out.append(p.buy == cp.multiply(price, n))
+            self.links.append((1, n))
         return out
 
     def explain(self, h) -> str:

@@ -222,7 +222,8 @@ class HighsLp:
         if basis is not None:
             self.highs.setBasis(basis)
 
-    def mip(self, time_limit: float, incumbent: np.ndarray | None) -> Outcome:
+    def mip(self, time_limit: float, incumbent: np.ndarray | None,
+            presolve_rule_off: int = 8192) -> Outcome:
         """HiGHS's own branch and bound on the whole program."""
         start = time.perf_counter()
         self.highs.changeColsBounds(len(self.binary), self.binary, self.lower[self.binary],
@@ -233,7 +234,7 @@ class HighsLp:
         # Branch and bound needs presolve, but not the parallel rows/columns rule (quadratic
         # over look-alike lots, shared/PERFORMANCE.md).
         self.highs.setOptionValue("presolve", "on")
-        self.highs.setOptionValue("presolve_rule_off", 8192)
+        self.highs.setOptionValue("presolve_rule_off", presolve_rule_off)
         if incumbent is not None:
             sol = hp.HighsSolution()
             sol.col_value = list(incumbent)
@@ -266,13 +267,18 @@ class HighsLp:
 
 
 def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
-          priority: list[cp.Variable] = (), sift: list[cp.Variable] = ()) -> tuple[Outcome, HighsLp]:
+          priority: list[cp.Variable] = (), sift: list[cp.Variable] = (),
+          trade: list[cp.Variable] = (), links: list[tuple[int, cp.Variable]] = ()
+          ) -> tuple[Outcome, HighsLp]:
     """Solve to within ``abs_gap`` (dollars of objective) or stop at ``time_limit``.
 
     ``priority``: binaries to branch on first (the few that shape everything else).
     ``sift``: variables with many bounded columns (dollars sold per lot, bought per account
     and security): the branch and bound's relaxations after the root are solved on a working
     set of them (:mod:`planner.sifting`), still exactly.
+    ``trade`` and ``links``: the trade variables, and the integers that belong to one trade
+    column each (``(k, variable)``: aligned with ``trade[k]``); with links, the program is
+    solved by :mod:`planner.rounding`.
     """
     start = time.perf_counter()
     model = HighsLp(problem, options)
@@ -284,7 +290,14 @@ def solve(problem: cp.Problem, abs_gap: float, time_limit: float, options: dict,
     if not model.is_mip:
         model.unpack(x, value)
         return Outcome("optimal", value, value, time.perf_counter() - start, 0, "lp"), model
-    if len(model.integer) or len(model.binary) > CUSTOM_MAX_BINARIES:
+    if links:
+        from .rounding import round_and_prove
+        columns = [model.columns_of_vector(v) for v in trade]
+        offsets = np.cumsum([0] + [len(c) for c in columns])
+        linked = [(offsets[k] + np.arange(v.size), model.columns_of_vector(v)) for k, v in links]
+        out = round_and_prove(model, value, x, abs_gap, time_limit, start,
+                              np.concatenate(columns), linked)
+    elif len(model.integer) or len(model.binary) > CUSTOM_MAX_BINARIES:
         out = model.mip(time_limit - (time.perf_counter() - start), None)
     else:
         relax = model
