@@ -100,7 +100,7 @@ class PlanProblem:
         # Integers that belong to one trade column each: the program is then rounded and proven
         # by planner.rounding (0: aligned with the sell columns, 1: with the buy columns).
         p = self.program
-        self.links = [(0, p.sell_on), (1, p.buy_on)] if p.sell_on is not None else []
+        self.links = [(k, on) for k, on in ((0, p.sell_on), (1, p.buy_on)) if on is not None]
         self.links += [link for r in self.rules for link in getattr(r, "links", [])]
         self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
         self.seconds["build"] = time.perf_counter() - start

@@ -63,15 +63,18 @@ class Program:
         self.s, self.b = s, b
         # Trade indicators: 1 where a column trades. Needed when a trade has a fixed part (a
         # commission) or a minimum size; a binary each, so only then.
+        # With whole shares, buys get one too (one fund per class and account, planner.rules).
         self.sell_on = self.buy_on = None
-        commission = h.settings.commission_usd
-        if commission > 0 or h.settings.min_trade_usd > 0:
+        s_ = h.settings
+        commission = s_.commission_usd
+        # x ≤ ub·on: the column's own bound is the big-M, the tightest that is valid (no trade
+        # can exceed it), so the relaxation stays as close to the MILP as it can.
+        if commission > 0 or s_.min_trade_usd > 0:
             self.sell_on = cp.Variable(len(sell_ub), name="sells_lot", boolean=True)
+            self.constraints.append(self.sell <= cp.multiply(sell_ub, self.sell_on))
+        if commission > 0 or s_.min_trade_usd > 0 or s_.whole_shares:
             self.buy_on = cp.Variable(len(buy_ub), name="buys_security", boolean=True)
-            # x ≤ ub·on: the column's own bound is the big-M, the tightest that is valid (no
-            # trade can exceed it), so the relaxation stays as close to the MILP as it can.
-            self.constraints += [self.sell <= cp.multiply(sell_ub, self.sell_on),
-                                 self.buy <= cp.multiply(buy_ub, self.buy_on)]
+            self.constraints.append(self.buy <= cp.multiply(buy_ub, self.buy_on))
         # Cash, class values and realized results are variables defined by one equality row
         # each: every other row then refers to a handful of them instead of to every lot,
         # which keeps the matrix at about four nonzeros per lot column.
@@ -105,7 +108,7 @@ class Program:
     @property
     def trades_made(self):
         """The number of trade rows (an expression), or None without trade indicators."""
-        if self.sell_on is None:
+        if self.sell_on is None or self.buy_on is None:
             return None
         return cp.sum(self.sell_on) + cp.sum(self.buy_on)
 

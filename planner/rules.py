@@ -211,6 +211,54 @@ class WholeShares(PlanRule):
         return "trades must be whole shares (whole_shares)"
 
 
+class OneFundPerClass(PlanRule):
+    """With integer trade sizes (whole shares, a minimum trade), each account buys at most one
+    fund of each class, and not a fund it holds at a loss when another fund of the class will do.
+
+    Why: with sizes in whole shares, a second fund of the same class lets the plan spend the
+    last dollars of an account to the cent (a subset sum over share prices: two bond funds side
+    by side, a $2,000 deposit split three ways) for a few dollars of drift, which no advisor
+    would sign and which makes the MILP hard to prove. One fund per class can always carry a
+    class's whole buy (a buy column's bound is all the account could spend), so the only rule
+    that can need two is the concentration cap: with ``max_weight`` this rule is off. A fund of
+    a wash group the (taxable) account holds at a loss would wash that loss should it be
+    harvested in the next 30 days; where the account can buy another group of the class, that
+    buy column is dropped.
+    """
+
+    def __init__(self, h) -> None:
+        self.rule = Rule.WHOLE_SHARES if h.settings.whole_shares else Rule.MIN_TRADE
+
+    def caps(self, lay: Layout):
+        h = lay.household
+        loss = h.lot_taxable & (h.lot_gain_per_dollar < 0)
+        held = np.zeros((len(h.accounts), len(h.wash_groups)), dtype=bool)
+        held[h.lots.account[loss], h.security_group[h.lots.security[loss]]] = True
+        at_loss = held[lay.buy_account, lay.buy_group]
+        # Buy columns per (account, class) that are not at a loss: if any, the others go.
+        key = lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
+        clean = np.bincount(key[~at_loss], minlength=len(h.accounts) * len(h.classes))
+        return None, at_loss & (clean[key] > 0)
+
+    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+        h, lay = p.household, p.layout
+        if not lay.n_buy or p.buy_on is None:
+            return []
+        key = lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
+        groups, rows = np.unique(key, return_inverse=True)
+        counts = np.bincount(rows)
+        several = np.flatnonzero(counts[rows] > 1)
+        if not len(several):
+            return []
+        import scipy.sparse as sp
+        _, rows = np.unique(rows[several], return_inverse=True)
+        S = sp.csr_matrix((np.ones(len(several)), (rows, several)), shape=(rows.max() + 1, len(p.buy_ub)))
+        return [S @ p.buy_on <= 1]
+
+    def explain(self, h) -> str:
+        return "each account buys at most one fund per asset class with whole shares or a minimum trade"
+
+
 class MaxConcentration(PlanRule):
     """No security ends above ``max_weight`` of the household."""
     rule = Rule.CONCENTRATION
@@ -257,6 +305,8 @@ def rules_for(h) -> list[PlanRule]:
         rules.append(MinTradeSize())
     if s.whole_shares:
         rules.append(WholeShares())
+    if (s.whole_shares or s.min_trade_usd > 0) and s.max_weight is None:
+        rules.append(OneFundPerClass(h))
     if s.max_weight is not None:
         rules.append(MaxConcentration())
     if s.tax_budget_usd is not None:
