@@ -234,6 +234,39 @@ def test_integer_sizes_buy_one_fund_per_class_and_not_into_a_loss(settings):
     assert len(b[b["account_id"] == "JOINT"]) <= 2
 
 
+def test_whole_shares_buy_one_bond_fund_not_two_side_by_side():
+    """Issue 11: two substantially different bond funds bought side by side in one account.
+    The IRA's $1,000 of idle cash: BND at $72 and SCHZ at $23 together spend it to the dollar
+    (the old plan sold everything and bought back BND, SCHZ and VTI); one fund will do."""
+    sec = [("BND", 72.0, "bonds", "agg"), ("SCHZ", 23.0, "bonds", "agg2"),
+           ("VTI", 250.0, "us_equity", "crsp")]
+    h = make(accounts=[("IRA", "traditional", 1000.0)], securities=sec,
+             lots=[("L1", "IRA", "BND", 50, 3600.0, "2020-01-02"),
+                   ("L2", "IRA", "VTI", 20, 5000.0, "2020-01-02")],
+             targets=[("us_equity", 0.5), ("bonds", 0.5)], whole_shares=True,
+             rebalance_inside_band=True)
+    p = plan(h)
+    assert p.status is models.SolveStatus.OPTIMAL and p.evaluation.violations == []
+    assert set(buys(p)["symbol"]) == {"BND"}
+    assert len(p.trades) == 2
+
+
+def test_integer_sizes_do_not_buy_a_fund_held_at_a_loss():
+    """Issue 11: a plan bought a fund in an account that held the same fund at a loss (here
+    the cheaper spread drew the old plan to VXUS); IXUS gives the same exposure and leaves the
+    VXUS loss free to harvest without a wash."""
+    sec = [("VXUS", 60.0, "intl_equity", "ftse", 1.0), ("IXUS", 70.0, "intl_equity", "msci", 4.0),
+           ("VTI", 250.0, "us_equity", "crsp", 1.0)]
+    h = make(accounts=[("T", "taxable", 0.0)], securities=sec,
+             lots=[("L1", "T", "VXUS", 6, 480.0, "2026-06-01"),
+                   ("L2", "T", "VTI", 40, 6000.0, "2020-01-02")],
+             targets=[("us_equity", 0.6), ("intl_equity", 0.4)],
+             cashflows=[("2026-12-01", "T", 2000.0)], whole_shares=True, min_trade_usd=500.0)
+    p = plan(h)
+    assert p.evaluation.violations == []
+    assert set(buys(p)["symbol"]) == {"IXUS"}
+
+
 def test_a_small_time_limit_returns_the_best_plan_with_its_gap(monkeypatch):
     """Time limits are a promise: stopped early, the plan is the best found, marked, with a gap
     that bounds the optimum (here the proof is made impossible: a zero gap, no full MIP)."""
