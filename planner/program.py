@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._models import models
-from .layout import Layout
+from .layout import MIN_TRADE_DOLLARS, Layout
 
 
 def _columns(matrix: sp.spmatrix, n: int) -> sp.csr_matrix:
@@ -69,12 +69,18 @@ class Program:
         commission = s_.commission_usd
         # x ≤ ub·on: the column's own bound is the big-M, the tightest that is valid (no trade
         # can exceed it), so the relaxation stays as close to the MILP as it can.
+        # And an indicator at 1 is a real trade, one the trade list keeps (≥ 2 cents; a minimum
+        # trade size asks more, planner.rules): else a commission could be paid for nothing,
+        # which the model would do to spend cash above its band.
+        least = 2 * MIN_TRADE_DOLLARS
         if commission > 0 or s_.min_trade_usd > 0:
             self.sell_on = cp.Variable(len(sell_ub), name="sells_lot", boolean=True)
-            self.constraints.append(self.sell <= cp.multiply(sell_ub, self.sell_on))
+            self.constraints += [self.sell <= cp.multiply(sell_ub, self.sell_on),
+                                 self.sell >= least * self.sell_on]
         if commission > 0 or s_.min_trade_usd > 0 or s_.whole_shares:
             self.buy_on = cp.Variable(len(buy_ub), name="buys_security", boolean=True)
-            self.constraints.append(self.buy <= cp.multiply(buy_ub, self.buy_on))
+            self.constraints += [self.buy <= cp.multiply(buy_ub, self.buy_on),
+                                 self.buy >= least * self.buy_on]
         # Cash, class values and realized results are variables defined by one equality row
         # each: every other row then refers to a handful of them instead of to every lot,
         # which keeps the matrix at about four nonzeros per lot column.
