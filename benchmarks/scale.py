@@ -202,11 +202,13 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     import cvxpy as cp
     import numpy as np
     import models
-    from planner import optimizer, solver
+    from planner.judge import judge
+    from planner.problem import PlanProblem
+    from planner.solve import highs as solver
     imported = time.perf_counter() - start
     stats: dict = {}
     # The HiGHS floor: every run() inside our solve, warm re-solves included. On a big root two
-    # instances race (solver.HighsLp.root): the solve waits for the winner only, so the
+    # instances race (planner.solve.highs.HighsLp.root): the solve waits for the winner only, so the
     # cancelled rival's run is kept apart.
     highs_run = highspy._core._Highs.run
     interrupted = highspy.HighsModelStatus.kInterrupt
@@ -242,13 +244,13 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
             h = models.load_household(folder)
         started = time.perf_counter()
         with meter.phase("build", profiles):
-            problem = optimizer.PlanProblem(h)
+            problem = PlanProblem(h)
         with meter.phase("solve", profiles):
             result = problem.solve()
-        if not np.isfinite(result.gap):   # no plan to evaluate or write (optimizer.plan raises)
+        if not np.isfinite(result.gap):   # no plan to evaluate or write (planner.optimizer.plan raises)
             raise RuntimeError(f"no plan: {result.status.value} {result.message}")
         with meter.phase("evaluate", profiles):
-            plan = optimizer.finish(problem, result, started)
+            plan = judge(problem, result, started)
         with meter.phase("write", profiles):
             plan.write(out)
     except Exception as exc:   # noqa: BLE001 - report what was measured up to here
@@ -275,7 +277,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
         try:
             size = problem.size()
             row.update({k: size.get(k) for k in ("rows", "columns", "nonzeros", "binaries", "integers")})
-            sifted = problem.highs.sifting_stats
+            sifted = result.sifting
             row["working_set_columns"] = sifted.get("working_set_columns") if sifted else None
             row["sifting_rounds"] = sifted.get("rounds") if sifted else None
         except Exception as exc:   # noqa: BLE001
@@ -605,7 +607,7 @@ def render(results: dict, env: dict, naive_timeout: float) -> str:
     ours = [(r["case"], r["ours"], r.get("pandas", {})) for r in cases]
     parts.append(table(
         "== sizes of the program HiGHS sees (ours; 'sifted': columns the node relaxations ended with, "
-        "planner/sifting.py)",
+        "planner/solve/sifting.py)",
         ["household", "lots", "accts", "secs", "classes", "rows", "columns", "nonzeros",
          "binaries", "sifted", "status", "method", "nodes", "gap $", "gap target $"],
         [[c.label, c.lots, c.accounts, c.securities, c.classes, o.get("rows"), o.get("columns"),

@@ -12,8 +12,8 @@ import numpy as np
 
 from .enums import DriftShape
 from .household import Household
+from .tolerances import WEIGHT_TOL
 
-WEIGHT_TOL = 1e-6   # a weight within a millionth of a band edge is inside (rounding of shares)
 
 
 def class_values(h: Household, shares: np.ndarray, cash: np.ndarray) -> np.ndarray:

@@ -16,10 +16,10 @@ import pandas as pd
 from .dates import to_day
 from .errors import InputError
 from .settings import PlanSettings, TaxProfile
+from .tolerances import WEIGHT_SUM_TOL
 from .tables import Accounts, Cashflows, History, Lots, Securities, Targets
 from .validation import ACCOUNT_TYPES, Columns
 
-WEIGHT_SUM_TOLERANCE = 1e-6
 CASH_CLASS = "cash"
 
 
@@ -270,7 +270,7 @@ def _targets(t: Columns) -> Targets:
     classes = t.text("asset_class")
     t.unique("asset_class", classes)
     weight = t.number("weight", minimum=0.0, what="weight")
-    if abs(weight.sum() - 1.0) > WEIGHT_SUM_TOLERANCE:
+    if abs(weight.sum() - 1.0) > WEIGHT_SUM_TOL:
         raise InputError(t.file, f"weights in rows 2-{len(weight) + 1} sum to {weight.sum():.6g}; "
                          "expected 1 (weights are fractions of the household)",
                          len(weight) + 1 if len(weight) else None, "weight")

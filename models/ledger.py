@@ -2,6 +2,9 @@
 
 The one place that walks trades in order. It knows the tax code only through
 :mod:`models.dates` and :mod:`models.wash_sale`; netting happens in :mod:`models.tax`.
+Longer than most modules (~550 lines) on purpose: the walk, the wash-sale matching it does as
+it goes and the restrictions derived from the same acquisitions must read the same state, and
+split apart they would pass it around in pieces.
 """
 from __future__ import annotations
 
@@ -14,11 +17,10 @@ import pandas as pd
 from .dates import DAY, holding_start, is_long_term, iso
 from .enums import Rule, Term
 from .household import Household
+from .tolerances import GAIN_NOISE, QTY_TOL
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
 
-QTY_TOL = 1e-9
-GAIN_NOISE = 1e-7   # dollars: q·p − B·q/Q of a break-even lot may come out −3.6e-15
 
 
 @dataclass

@@ -11,6 +11,19 @@ from dataclasses import dataclass, fields
 from .enums import DriftShape, FilingStatus
 
 
+def _coerce_enums(settings: object) -> None:
+    """Turn a string given for an enum field into the enum (``filing_status="married_joint"``
+    from Python, as the TOML reader does), so a bad name fails here and not deep in a plan."""
+    for f in fields(settings):
+        kind = _ENUM_FIELDS.get(f.type)     # annotations are strings (postponed evaluation)
+        value = getattr(settings, f.name)
+        if kind is not None and not isinstance(value, kind):
+            object.__setattr__(settings, f.name, kind(value))
+
+
+_ENUM_FIELDS = {"FilingStatus": FilingStatus, "DriftShape": DriftShape}
+
+
 @dataclass(frozen=True)
 class TaxProfile:
     """Effective marginal rates and the year's tax position before the plan (dollars)."""
@@ -23,6 +36,9 @@ class TaxProfile:
     realized_long_term: float = 0.0
     carryover_short_term: float = 0.0    # capital-loss carryover into this year (positive)
     carryover_long_term: float = 0.0
+
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
 
     @property
     def loss_limit(self) -> float:
@@ -84,6 +100,9 @@ class PlanSettings:
     max_weight: float | None = None
     time_limit_s: float = 60.0
     mip_gap_abs_fraction: float = 1e-6
+
+    def __post_init__(self) -> None:
+        _coerce_enums(self)
 
     @classmethod
     def field_names(cls) -> list[str]:

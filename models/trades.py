@@ -15,6 +15,8 @@ from .errors import InputError
 from .validation import Columns
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
+# A plan's trades.csv (SPEC §4): the trade list and what each trade does and why.
+PLAN_TRADE_COLUMNS = TRADE_COLUMNS + ["amount", "cost_basis", "realized_gain", "term", "reason"]
 _TEXT = {c: str for c in ("account_id", "symbol", "action", "lot_id", "term", "reason")}
 
 

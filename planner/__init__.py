@@ -1,20 +1,23 @@
 """Deciding: the optimizer and its terms and rules, heuristics, batch runs, the command line,
 reports. The household and the tax code live in ``models``."""
-from ._models import models
-from .evaluate import Evaluation, evaluate
+from __future__ import annotations
 
-Household = models.Household
-load_household = models.load_household
-PlanSettings = models.PlanSettings
-TaxProfile = models.TaxProfile
-TradeList = models.trades.TradeList
-InputError = models.InputError
-PlannerError = models.PlannerError
-InfeasiblePlan = models.InfeasiblePlan
+from typing import TYPE_CHECKING
+
+from ._models import models   # first: makes ``from models.x import y`` find this project's models
+from models.errors import InfeasiblePlan, InputError, PlannerError  # noqa: E402
+from models.household import Household  # noqa: E402
+from models.loading import load_household  # noqa: E402
+from models.settings import PlanSettings, TaxProfile  # noqa: E402
+from models.trades import TradeList  # noqa: E402
+
+from .evaluate import Evaluation, evaluate  # noqa: E402
+
+if TYPE_CHECKING:
+    from .result import Plan
 
 
-
-def plan(household, **settings):
+def plan(household: Household, **settings: object) -> Plan:
     """The optimal trade list for a household; see :func:`planner.optimizer.plan`.
 
     Imported lazily so that ``import planner`` (and ``planner evaluate``) load no solver.

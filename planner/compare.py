@@ -17,25 +17,26 @@ a table too) with one row per strategy, the optimizer's named ``optimizer``:
 
 and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
 frontier. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
-strategy's trade list, evaluation and run time.
+strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._models import models
-from .evaluate import evaluate
+from models.enums import Rule
+from models.errors import PlanError
+
+from .evaluate import Evaluation, evaluate
 
 COLUMNS = ["strategy", "tax_cost", "drift_before", "drift_after", "trades", "turnover",
            "wash_sale_violations", "band_violations"]
 OPTIMIZER = "optimizer"
-BAND_RULES = {models.Rule.BAND.value, models.Rule.PARTIAL_REBALANCE.value}
+BAND_RULES = {Rule.BAND.value, Rule.PARTIAL_REBALANCE.value}
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class StrategyResult:
     """One strategy's plan for a household and the evaluator's judgement of it."""
     strategy: str
     trades: pd.DataFrame | None
-    evaluation: Any | None        # planner.evaluate.Evaluation; None when no plan was made
+    evaluation: Evaluation | None   # None when no plan was made
     seconds: float                # time to make the plan (not to evaluate it)
     error: str = ""               # why there is no plan (an infeasible optimizer, say)
 
@@ -61,7 +62,7 @@ class StrategyResult:
         return {"strategy": self.strategy, "tax_cost": ev.tax_cost,
                 "drift_before": ev.drift_before, "drift_after": ev.drift_after,
                 "trades": len(self.trades), "turnover": turnover,
-                "wash_sale_violations": self.count({models.Rule.WASH_SALE.value}),
+                "wash_sale_violations": self.count({Rule.WASH_SALE.value}),
                 "band_violations": self.count(BAND_RULES)}
 
 
@@ -85,7 +86,7 @@ def run_optimizer(household) -> StrategyResult:
     start = time.perf_counter()
     try:
         result = plan(household)
-    except models.PlanError as error:
+    except PlanError as error:
         return StrategyResult(OPTIMIZER, None, None, time.perf_counter() - start, str(error))
     return StrategyResult(OPTIMIZER, result.trades, result.evaluation, time.perf_counter() - start)
 
@@ -108,38 +109,3 @@ def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
     return (points.assign(key=key).groupby("key", sort=False)
             .agg(strategy=("strategy", " = ".join), drift_after=("drift_after", "first"),
                  tax_cost=("tax_cost", "first")).reset_index(drop=True))
-
-
-# ---- the command line ---------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    from .cli import add_settings_arguments
-    parser.add_argument("household", help="household folder (SPEC §1)")
-    parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
-    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
-    add_settings_arguments(parser)
-
-
-def run(args) -> int:
-    from .charts import frontier_chart
-    from .cli import household_from_args
-    from .frontier import frontier, parse_penalties
-    household = household_from_args(args)
-    penalties = parse_penalties(args.penalties)
-    results = run_strategies(household)
-    frame = table(results)
-    curve = frontier(household, penalties)
-    if "tax_cost" not in curve:
-        curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
-                              "tax_cost": pd.Series([], dtype=float)})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "compare.csv", index=False, float_format="%.10g")
-    frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
-                   title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
-    print(frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
-    for r in results:
-        if r.error:
-            print(f"\n{r.strategy}: no plan: {r.error}")
-    print(f"\nwrote {out / 'compare.csv'}, {out / 'compare.png'}")
-    return 0

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._models import models
-
-Reason = models.Reason
-MIN_TRADE_DOLLARS = 0.01   # solution noise below a cent is not a trade
+from models.enums import Reason, Term
+from models.household import Household
+from models.tolerances import MIN_TRADE_DOLLARS
 
 
 def _aggregator(rows: np.ndarray, n_rows: int) -> sp.csr_matrix:
@@ -28,13 +27,13 @@ def _aggregator(rows: np.ndarray, n_rows: int) -> sp.csr_matrix:
 
 @dataclass(frozen=True, eq=False)
 class Layout:
-    household: models.Household
+    household: Household
     sell_lot: np.ndarray        # lot row of each sell column
     buy_account: np.ndarray     # account row of each buy column
     buy_security: np.ndarray    # security row of each buy column
 
     @classmethod
-    def of(cls, h: models.Household) -> "Layout":
+    def of(cls, h: Household) -> "Layout":
         sellable = h.securities.can_sell[h.lots.security]
         # Order by (account, security, gain per dollar): neighbours look alike to the solver.
         lots = np.flatnonzero(sellable)
@@ -161,7 +160,7 @@ class Layout:
         basis = h.lots.cost_basis[lots] * quantity_s / held
         taxable = self.sell_taxable[s]
         gain = np.where(taxable, quantity_s * price_s - basis, 0.0)
-        term = np.where(self.sell_long_term[s], models.Term.LONG.value, models.Term.SHORT.value)
+        term = np.where(self.sell_long_term[s], Term.LONG.value, Term.SHORT.value)
         sell_reason = self._sell_reasons(s)
         price_b = h.securities.price[self.buy_security[b]]
         quantity_b = buy_usd[b] / price_b

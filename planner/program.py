@@ -11,7 +11,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from ._models import models
+from models.allocation import class_values, penalty_per_unit_gap
+from models.household import Household
+
 from .layout import MIN_TRADE_DOLLARS, Layout
 
 
@@ -29,13 +31,13 @@ class Parameters:
     carryforward_value: cp.Parameter = field(default_factory=lambda: cp.Parameter(nonneg=True))
     drift_per_dollar: cp.Parameter = field(default_factory=lambda: cp.Parameter(nonneg=True))
 
-    def set(self, h: models.Household) -> None:
+    def set(self, h: Household) -> None:
         tax = h.tax
         self.short_term_rate.value = tax.short_term_rate
         self.long_term_rate.value = tax.long_term_rate
         self.deduction_rate.value = tax.deduction_rate
         self.carryforward_value.value = tax.carryforward_value
-        self.drift_per_dollar.value = models.allocation.penalty_per_unit_gap(h) / h.allocation_value
+        self.drift_per_dollar.value = penalty_per_unit_gap(h) / h.allocation_value
 
 
 class Program:
@@ -92,7 +94,7 @@ class Program:
                                         + b(layout.buy_to_account) @ self.buy_on)
         self.constraints.append(self.cash_end == flow)
         shares = np.bincount(h.lots.security, h.lots.quantity, minlength=len(h.securities))
-        self.class_start = models.allocation.class_values(h, shares, self.cash_start)
+        self.class_start = class_values(h, shares, self.cash_start)
         self.class_value = cp.Variable(len(h.classes), name="class_value_usd")
         flows = self.class_start - s(layout.sell_to_class) @ self.sell + b(layout.buy_to_class) @ self.buy
         # Cash is a class: its value is the household's cash above the reserves.

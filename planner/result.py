@@ -10,23 +10,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.enums import SolveStatus
+from models.household import Household
+from models.ledger import WashRestrictions
+from models.trades import PLAN_TRADE_COLUMNS
 
-TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
-                 "amount", "cost_basis", "realized_gain", "term", "reason"]
+from .evaluate import Evaluation
+from .io import atomic_write
+
 COMPACT_JSON_FROM_TRADES = 10_000   # summary.json is indented below this many trades
 
 
 @dataclass(frozen=True, eq=False)
 class Plan:
-    household: Any
+    household: Household
     trades: pd.DataFrame          # SPEC §4 columns
-    evaluation: Any               # the evaluator's judgement of ``trades``
-    status: Any                   # models.SolveStatus
+    evaluation: Evaluation        # the evaluator's judgement of ``trades``
+    status: SolveStatus
     gap: float                    # absolute optimality gap, dollars
     model: dict[str, float]       # the model's own figures for the objective's parts
     seconds: dict[str, float]
     solver: dict[str, Any]
-    restrictions: Any             # models.ledger.WashRestrictions or None
+    restrictions: WashRestrictions | None
 
     @property
     def tax_cost(self) -> float:
@@ -98,7 +103,7 @@ class Plan:
         """Write trades.csv and summary.json into ``out``, each whole or not at all."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic(out / "trades.csv", self.trades[TRADE_COLUMNS].to_csv(index=False, float_format="%.10g"))
+        _atomic(out / "trades.csv", self.trades[PLAN_TRADE_COLUMNS].to_csv(index=False, float_format="%.10g"))
         # Indented for people; a big plan's is written compact (json's C encoder: 4.5 s -> 0.4 s
         # for 99,150 sales), which every JSON reader reads the same.
         indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
@@ -107,6 +112,4 @@ class Plan:
 
 
 def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(text.encode()))

@@ -1,8 +1,9 @@
-"""The planning rules of SPEC §3, each a small object.
+"""The planning rules of SPEC §3 as the optimizer meets them: bounds and constraints.
 
 A rule may zero some columns (``caps``: applied as variable bounds, the cheapest form) and add
-constraints once the program exists. Each names its :class:`models.Rule`, so an infeasible
-plan can say which rule could not be met.
+constraints once the program exists. When a rule is on, how a trade list breaks it and how to
+explain it live in :mod:`models.rulebook`; each class here names its :class:`Rule` and
+registers itself under it (:data:`CONSTRAINTS`).
 """
 from __future__ import annotations
 
@@ -10,28 +11,36 @@ from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
-from ._models import models
+from models.enums import Rule
+from models.household import Household
+from models.ledger import WashRestrictions, wash_restrictions
+from models.rulebook import cash_first_tolerance, enabled_rules, investable_accounts
+from models.tolerances import WEIGHT_TOL
+
 from .layout import Layout
 from .program import Program
+from .terms import TaxCost
 
-Rule = models.Rule
 BAND_MARGIN = 1e-7   # stay a hair inside each limit so rounded share counts still satisfy it
+CONSTRAINTS: dict[Rule, type[PlanRule]] = {}   # filled as the classes below are defined
 
 
 class PlanRule:
     rule: Rule
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        CONSTRAINTS[cls.rule] = cls
+
     def caps(self, layout: Layout) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Masks of sell and buy columns this rule forces to zero."""
         return None, None
 
-    def constraints(self, program: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, program: Program, terms: TaxCost) -> list[cp.Constraint]:
         return []
 
-    def explain(self, h) -> str:
-        """Why this rule can stand in the way, in words a person can act on."""
-        return ""
 
 
 class Band(PlanRule):
@@ -39,33 +48,27 @@ class Band(PlanRule):
     its band closes at least the fraction a of its gap instead."""
     rule = Rule.BAND
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h = p.household
         V = h.allocation_value
         gap = p.class_value - h.class_target * V
         start_gap = np.abs(p.class_start - h.class_target * V)
         limit = h.class_band * V
         if h.settings.partial is not None:
-            outside = start_gap > limit + models.allocation.WEIGHT_TOL * V
+            outside = start_gap > limit + WEIGHT_TOL * V
             limit = np.where(outside, (1 - h.settings.partial) * start_gap, limit)
         limit = np.maximum(limit - BAND_MARGIN * V, 0.0)
         return [gap <= limit, -gap <= limit]
 
-    def explain(self, h) -> str:
-        return "the target ± band of each class (household.toml [plan] band, targets.csv band)"
 
 
 class CashReserve(PlanRule):
     """No account ends below its reserve (and so below zero); withdrawals are funded."""
     rule = Rule.CASH
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [p.cash_end >= p.household.accounts.reserve]
 
-    def explain(self, h) -> str:
-        short = [f"{a} must fund a withdrawal of {-f:,.2f}" for a, f in
-                 zip(h.accounts.id, h.account_flows) if f < 0]
-        return "; ".join(short) or "accounts must keep their cash reserve"
 
 
 class CashFirst(PlanRule):
@@ -76,8 +79,7 @@ class CashFirst(PlanRule):
     """
     rule = Rule.CASH_FIRST
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
-        from .evaluate import cash_first_tolerance, investable_accounts
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         gain = p.mask(lay.is_gain, lay.n_sell)
         if not gain.any():
@@ -93,8 +95,6 @@ class CashFirst(PlanRule):
         return [cp.sum(p.sell[np.flatnonzero(gain)]) <= p.sell_ub[gain].sum() * y,
                 idle <= allowance + most * (1 - y)]
 
-    def explain(self, h) -> str:
-        return "a taxable winner may not be sold while investable cash stays idle (cash_first)"
 
 
 @dataclass
@@ -107,15 +107,15 @@ class NoWashSale(PlanRule):
     lots and buying it. Binaries only for groups where both are open.
     """
     rule = Rule.WASH_SALE
-    restrictions: object = None
+    restrictions: WashRestrictions | None = None
     group_binaries: int = field(default=0, init=False)
 
-    def _restrictions(self, h):
+    def _restrictions(self, h: Household) -> WashRestrictions:
         if self.restrictions is None:
-            self.restrictions = models.ledger.wash_restrictions(h)
+            self.restrictions = wash_restrictions(h)
         return self.restrictions
 
-    def caps(self, lay: Layout):
+    def caps(self, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
         h = lay.household
         r = self._restrictions(h)
         sell_zero = lay.is_loss & r.blocked_lot[lay.sell_lot]
@@ -123,7 +123,7 @@ class NoWashSale(PlanRule):
         banned[list(r.no_buy_until)] = True
         return sell_zero, banned[lay.buy_group]
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         lay, h = p.layout, p.household
         if not (lay.n_sell and lay.n_buy):
             return []
@@ -147,17 +147,6 @@ class NoWashSale(PlanRule):
         return [S @ p.sell <= cp.multiply(loss_value[both], 1 - z),
                 B @ p.buy <= cp.multiply(buy_value[both], z)]
 
-    def explain(self, h) -> str:
-        r = self._restrictions(h)
-        parts = []
-        if r.blocked_lot.any():
-            groups = sorted({h.securities.wash_group[j] for j in h.lots.security[r.blocked_lot]})
-            parts.append("loss lots of " + ", ".join(groups) + " cannot be sold: the group was bought "
-                         "within 30 days or a purchase is scheduled")
-        if r.no_buy_until:
-            parts.append("no buying " + ", ".join(f"{h.wash_groups[g]} before {d}"
-                                                  for g, d in r.no_buy_until.items()))
-        return "; ".join(parts) or "a wash group cannot be both harvested and bought"
 
 
 @dataclass
@@ -166,28 +155,37 @@ class MinTradeSize(PlanRule):
     indicators (x ≤ ub·on there, x ≥ m·on here). Columns that cannot reach m are dropped."""
     rule = Rule.MIN_TRADE
 
-    def caps(self, lay: Layout):
-        m = lay.household.settings.min_trade_usd
-        return lay.sell_ub < m, lay.buy_ub < m
+    def caps(self, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
+        h = lay.household
+        m = h.settings.min_trade_usd
+        buy_zero = lay.buy_ub < m
+        if shapes_buys(h):
+            buy_zero = buy_zero | funds_held_at_a_loss(lay)
+        return lay.sell_ub < m, buy_zero
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         m = p.household.settings.min_trade_usd
         out = []
         for x, ub, on in ((p.sell, p.sell_ub, p.sell_on), (p.buy, p.buy_ub, p.buy_on)):
             open_ = np.flatnonzero(ub >= m)
             if len(open_):
                 out.append(x[open_] >= m * on[open_])
-        return out
+        return out + (one_fund_per_class(p) if shapes_buys(p.household) else [])
 
-    def explain(self, h) -> str:
-        return f"no trade may be smaller than {h.settings.min_trade_usd:,.2f} (min_trade_usd)"
 
 
 class WholeShares(PlanRule):
-    """Whole shares only: dollars traded = price × an integer (a whole lot may be fractional)."""
+    """Whole shares only: dollars traded = price × an integer (a whole lot may be fractional).
+    Without a minimum trade, it also shapes the buys (:func:`shapes_buys`)."""
     rule = Rule.WHOLE_SHARES
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def _shapes(self, h: Household) -> bool:
+        return shapes_buys(h) and h.settings.min_trade_usd <= 0
+
+    def caps(self, lay: Layout) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return None, funds_held_at_a_loss(lay) if self._shapes(lay.household) else None
+
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         out = []
         self.links: list[tuple[int, cp.Variable]] = []   # (0: sell, 1: buy; its share counts)
@@ -205,112 +203,88 @@ class WholeShares(PlanRule):
             n = cp.Variable(lay.n_buy, integer=True, bounds=[np.zeros(lay.n_buy), np.floor(lay.buy_ub / price)])
             out.append(p.buy == cp.multiply(price, n))
             self.links.append((1, n))
-        return out
-
-    def explain(self, h) -> str:
-        return "trades must be whole shares (whole_shares)"
+        return out + (one_fund_per_class(p) if self._shapes(h) else [])
 
 
-class OneFundPerClass(PlanRule):
+
+def shapes_buys(h: Household) -> bool:
     """With integer trade sizes (whole shares, a minimum trade), each account buys at most one
     fund of each class, and not a fund it holds at a loss when another fund of the class will do.
 
     Why: with sizes in whole shares, a second fund of the same class lets the plan spend the
     last dollars of an account to the cent (a subset sum over share prices: two bond funds side
-    by side, a $2,000 deposit split three ways) for a few dollars of drift, which no advisor
-    would sign and which makes the MILP hard to prove. One fund per class can always carry a
-    class's whole buy (a buy column's bound is all the account could spend), so the only rule
-    that can need two is the concentration cap: with ``max_weight`` this rule is off. A fund of
-    a wash group the (taxable) account holds at a loss would wash that loss should it be
-    harvested in the next 30 days; where the account can buy another group of the class, that
-    buy column is dropped.
+    by side) for a few dollars of drift, which no advisor would sign and which makes the MILP
+    hard to prove. One fund per class can always carry a class's whole buy (a buy column's
+    bound is all the account could spend), so the only rule that can need two is the
+    concentration cap: with ``max_weight`` this is off. A fund of a wash group the (taxable)
+    account holds at a loss would wash that loss were it harvested in the next 30 days; where
+    the account can buy another group of the class, that buy column is dropped. Part of the
+    minimum-trade rule (of whole shares when there is no minimum).
     """
+    s = h.settings
+    return (s.whole_shares or s.min_trade_usd > 0) and s.max_weight is None
 
-    def __init__(self, h) -> None:
-        self.rule = Rule.WHOLE_SHARES if h.settings.whole_shares else Rule.MIN_TRADE
 
-    def caps(self, lay: Layout):
-        h = lay.household
-        loss = h.lot_taxable & (h.lot_gain_per_dollar < 0)
-        held = np.zeros((len(h.accounts), len(h.wash_groups)), dtype=bool)
-        held[h.lots.account[loss], h.security_group[h.lots.security[loss]]] = True
-        at_loss = held[lay.buy_account, lay.buy_group]
-        # Buy columns per (account, class) that are not at a loss: if any, the others go.
-        key = lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
-        clean = np.bincount(key[~at_loss], minlength=len(h.accounts) * len(h.classes))
-        return None, at_loss & (clean[key] > 0)
+def _buy_key(lay: Layout) -> np.ndarray:
+    h = lay.household
+    return lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
-        h, lay = p.household, p.layout
-        if not lay.n_buy or p.buy_on is None:
-            return []
-        key = lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
-        groups, rows = np.unique(key, return_inverse=True)
-        counts = np.bincount(rows)
-        several = np.flatnonzero(counts[rows] > 1)
-        if not len(several):
-            return []
-        import scipy.sparse as sp
-        _, rows = np.unique(rows[several], return_inverse=True)
-        S = sp.csr_matrix((np.ones(len(several)), (rows, several)), shape=(rows.max() + 1, len(p.buy_ub)))
-        return [S @ p.buy_on <= 1]
 
-    def explain(self, h) -> str:
-        return "each account buys at most one fund per asset class with whole shares or a minimum trade"
+def funds_held_at_a_loss(lay: Layout) -> np.ndarray:
+    """Buy columns of a wash group the account holds at a loss, where the account may buy
+    another group of the class."""
+    h = lay.household
+    loss = h.lot_taxable & (h.lot_gain_per_dollar < 0)
+    held = np.zeros((len(h.accounts), len(h.wash_groups)), dtype=bool)
+    held[h.lots.account[loss], h.security_group[h.lots.security[loss]]] = True
+    at_loss = held[lay.buy_account, lay.buy_group]
+    key = _buy_key(lay)
+    clean = np.bincount(key[~at_loss], minlength=len(h.accounts) * len(h.classes))
+    return at_loss & (clean[key] > 0)
+
+
+def one_fund_per_class(p: Program) -> list[cp.Constraint]:
+    """Σ buy indicators ≤ 1 over the funds of one class in one account (where several)."""
+    lay = p.layout
+    if not lay.n_buy or p.buy_on is None:
+        return []
+    _, rows = np.unique(_buy_key(lay), return_inverse=True)
+    several = np.flatnonzero(np.bincount(rows)[rows] > 1)
+    if not len(several):
+        return []
+    _, rows = np.unique(rows[several], return_inverse=True)
+    S = sp.csr_matrix((np.ones(len(several)), (rows, several)), shape=(rows.max() + 1, len(p.buy_ub)))
+    return [S @ p.buy_on <= 1]
 
 
 class MaxConcentration(PlanRule):
     """No security ends above ``max_weight`` of the household."""
     rule = Rule.CONCENTRATION
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h = p.household
         return [p.security_value <= h.settings.max_weight * h.total_value * (1 - BAND_MARGIN)]
 
-    def explain(self, h) -> str:
-        return f"no security may exceed {h.settings.max_weight:.2%} of the household (max_weight)"
 
 
 class TaxBudget(PlanRule):
     """The plan's tax cost stays under ``tax_budget_usd``."""
     rule = Rule.TAX_BUDGET
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [terms.expression <= p.household.settings.tax_budget_usd]
 
-    def explain(self, h) -> str:
-        return f"the plan's tax cost must stay under {h.settings.tax_budget_usd:,.2f} (tax_budget_usd)"
 
 
 class GainBudget(PlanRule):
     """The plan's net realized gains stay under ``gain_budget_usd``."""
     rule = Rule.GAIN_BUDGET
 
-    def constraints(self, p: Program, terms) -> list[cp.Constraint]:
+    def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         return [terms.realized <= p.household.settings.gain_budget_usd]
 
-    def explain(self, h) -> str:
-        return f"net realized gains must stay under {h.settings.gain_budget_usd:,.2f} (gain_budget_usd)"
 
 
-def rules_for(h) -> list[PlanRule]:
-    """The rules the settings switch on, in the order infeasibility is diagnosed."""
-    s = h.settings
-    rules: list[PlanRule] = [Band(), CashReserve()]
-    if s.wash_sale:
-        rules.append(NoWashSale())
-    if s.cash_first:
-        rules.append(CashFirst())
-    if s.min_trade_usd > 0:
-        rules.append(MinTradeSize())
-    if s.whole_shares:
-        rules.append(WholeShares())
-    if (s.whole_shares or s.min_trade_usd > 0) and s.max_weight is None:
-        rules.append(OneFundPerClass(h))
-    if s.max_weight is not None:
-        rules.append(MaxConcentration())
-    if s.tax_budget_usd is not None:
-        rules.append(TaxBudget())
-    if s.gain_budget_usd is not None:
-        rules.append(GainBudget())
-    return rules
+def rules_for(h: Household) -> list[PlanRule]:
+    """The rules the settings switch on, in the rulebook's order (the order of diagnosis)."""
+    return [CONSTRAINTS[spec.rule]() for spec in enabled_rules(h.settings)]

@@ -8,7 +8,10 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ._models import models
+from models.allocation import TANGENT_POINTS, drift_measure, rebalance_owed
+from models.enums import DriftShape
+
+from .evaluate import year_without_trades
 from .program import Program
 
 
@@ -29,7 +32,6 @@ class TaxCost:
         p, h = program, program.household
         tax = h.tax
         self.program = p
-        from .evaluate import year_without_trades
         self.without, washed_st, washed_lt = year_without_trades(h)
         s0 = tax.realized_short_term + washed_st - tax.carryover_short_term
         l0 = tax.realized_long_term + washed_lt - tax.carryover_long_term
@@ -112,11 +114,11 @@ class DriftPenalty:
         self.deviation = cp.Variable(len(h.classes), name="drift_usd", nonneg=True)
         start_gap = (program.class_start - h.class_target * V) / V
         free = np.zeros(len(h.classes))
-        if not models.allocation.rebalance_owed(h):
-            free = models.allocation.drift_measure(h, start_gap) * V
-        if h.settings.drift_shape == models.DriftShape.SQUARED:
+        if not rebalance_owed(h):
+            free = drift_measure(h, start_gap) * V
+        if h.settings.drift_shape == DriftShape.SQUARED:
             # deviation ≥ 100·V·(2·g_j·gap/V − g_j²) for every tangent point g_j, per class
-            g = models.allocation.TANGENT_POINTS
+            g = TANGENT_POINTS
             lines = [self.deviation >= 100 * (2 * gj * gap - gj ** 2 * V) - free for gj in g]
             program.constraints += lines
         else:

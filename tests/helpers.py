@@ -16,12 +16,11 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from models.trades import TRADE_COLUMNS
 from planner import Household, PlanSettings, TaxProfile, evaluate
-from planner import models
-
-FilingStatus = models.FilingStatus
 
 AS_OF = "2026-12-01"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 ACCOUNT_COLUMNS = ["account_id", "type", "cash", "owner", "reserve"]
 SECURITY_COLUMNS = ["symbol", "price", "asset_class", "wash_group"]
@@ -30,7 +29,6 @@ TARGET_COLUMNS = ["asset_class", "weight"]
 TRANSACTION_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
                        "realized_gain", "term"]
 CASHFLOW_COLUMNS = ["date", "account_id", "amount", "symbol"]
-TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
 
 DEFAULT_ACCOUNTS = [("T1", "taxable", 100_000.0)]
 DEFAULT_SECURITIES = [("X", 10.0, "us_equity")]
@@ -92,9 +90,8 @@ def frames(*, accounts=None, securities=None, lots=None, targets=None, transacti
 
 
 def tax_profile(tax: TaxProfile | None = None, **fields: Any) -> TaxProfile:
+    """``tax`` (default: the default profile) with ``fields`` replaced; strings name enums."""
     tax = tax or TaxProfile()
-    if isinstance(fields.get("filing_status"), str):
-        fields["filing_status"] = FilingStatus(fields["filing_status"])
     return replace(tax, **fields) if fields else tax
 
 
@@ -123,7 +120,7 @@ def trades(rows: Iterable[Any]) -> pd.DataFrame:
     return out[TRADE_COLUMNS + [c for c in out.columns if c not in TRADE_COLUMNS]]
 
 
-def run(h: Household, rows: Iterable[Any] = ()) -> dict[str, Any]:
+def judged(h: Household, rows: Iterable[Any] = ()) -> dict[str, Any]:
     """Evaluate a trade list on a household: the same dict the CLI prints as JSON."""
     return evaluate(h, trades(rows)).to_dict()
 

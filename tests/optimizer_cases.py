@@ -1,4 +1,5 @@
-"""Builders for the optimizer's tests: small households from plain tuples, trade-list helpers.
+"""The optimizer's tests' view of households: the rows of :mod:`tests.helpers` (the one
+builder) in the column orders below, and lookups in a plan.
 
 ``make(...)`` returns a validated :class:`Household` through :meth:`Household.from_frames`.
 Rows are tuples in the column order of the ``*_COLS`` lists (short tuples leave trailing
@@ -6,15 +7,13 @@ optional columns blank) or dicts.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from planner import Household, PlanSettings, TaxProfile, evaluate, models
-
-AS_OF = "2026-12-01"
+from planner import Household, PlanSettings, TaxProfile
+from tests.helpers import AS_OF, frame, trades
 
 ACCOUNT_COLS = ["account_id", "type", "cash", "reserve"]
 SECURITY_COLS = ["symbol", "price", "asset_class", "wash_group", "spread_bps", "buy", "sell"]
@@ -23,19 +22,10 @@ TARGET_COLS = ["asset_class", "weight", "band"]
 TRANSACTION_COLS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
                     "realized_gain"]
 CASHFLOW_COLS = ["date", "account_id", "amount", "symbol"]
-TRADE_COLS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
 
 
-def table(rows: Iterable[Any] | None, columns: list[str], required: int) -> pd.DataFrame:
-    """A frame from tuple or dict rows; optional columns nobody filled are dropped."""
-    records = []
-    for row in rows or []:
-        records.append(dict(row) if isinstance(row, dict) else dict(zip(columns, tuple(row))))
-    out = pd.DataFrame(records, columns=columns)
-    for column in columns[required:]:
-        if out[column].isna().all():
-            out = out.drop(columns=column)
-    # Booleans as the CSV would spell them.
+def _spelled(out: pd.DataFrame) -> pd.DataFrame:
+    """Booleans of the buy and sell columns as the CSV would spell them."""
     for column in ("buy", "sell"):
         if column in out.columns:
             out[column] = out[column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
@@ -46,27 +36,16 @@ def table(rows: Iterable[Any] | None, columns: list[str], required: int) -> pd.D
 def make(*, accounts, securities, lots=(), targets, transactions=None, cashflows=None,
          allowed=None, as_of: str = AS_OF, tax: dict | None = None, **settings: Any) -> Household:
     """A household; keyword ``settings`` are PlanSettings fields, ``tax`` TaxProfile fields."""
-    tax = dict(tax or {})
-    if isinstance(tax.get("filing_status"), str):
-        tax["filing_status"] = models.FilingStatus(tax["filing_status"])
     return Household.from_frames(
         as_of=as_of,
-        accounts=table(accounts, ACCOUNT_COLS, 3),
-        securities=table(securities, SECURITY_COLS, 3),
-        lots=table(lots, LOT_COLS, len(LOT_COLS)),
-        targets=table(targets, TARGET_COLS, 2),
-        transactions=table(transactions, TRANSACTION_COLS, 6) if transactions is not None else None,
-        cashflows=table(cashflows, CASHFLOW_COLS, 3) if cashflows is not None else None,
-        allowed=table(allowed, ["account_id", "symbol"], 2) if allowed is not None else None,
-        tax=TaxProfile(**tax), settings=PlanSettings(**settings))
-
-
-def trades(rows: Iterable[Any]) -> pd.DataFrame:
-    """A trade list frame from (date, account_id, symbol, action, quantity, price, [lot_id]) rows."""
-    out = pd.DataFrame([dict(zip(TRADE_COLS, tuple(r))) for r in rows], columns=TRADE_COLS)
-    out["date"] = out["date"].fillna(AS_OF)
-    out["lot_id"] = out["lot_id"].fillna("")
-    return out
+        accounts=frame(accounts, ACCOUNT_COLS, 3),
+        securities=_spelled(frame(securities, SECURITY_COLS, 3)),
+        lots=frame(lots, LOT_COLS),
+        targets=frame(targets, TARGET_COLS, 2),
+        transactions=frame(transactions, TRANSACTION_COLS, 6) if transactions is not None else None,
+        cashflows=frame(cashflows, CASHFLOW_COLS, 3) if cashflows is not None else None,
+        allowed=frame(allowed, ["account_id", "symbol"], 2) if allowed is not None else None,
+        tax=TaxProfile(**(tax or {})), settings=PlanSettings(**settings))
 
 
 EMPTY_TRADES = trades([])

@@ -270,7 +270,7 @@ def test_integer_sizes_do_not_buy_a_fund_held_at_a_loss():
 def test_a_small_time_limit_returns_the_best_plan_with_its_gap(monkeypatch):
     """Time limits are a promise: stopped early, the plan is the best found, marked, with a gap
     that bounds the optimum (here the proof is made impossible: a zero gap, no full MIP)."""
-    from planner import rounding
+    from planner.solve import rounding
     monkeypatch.setattr(rounding, "PRESOLVE_PER_ROOT", 1e9)     # never time for the full MIP
     h = _married(whole_shares=True, min_trade_usd=500.0, mip_gap_abs_fraction=0.0)
     early = plan(h, time_limit_s=1.0)
@@ -285,7 +285,7 @@ def test_a_small_time_limit_returns_the_best_plan_with_its_gap(monkeypatch):
 
 
 def test_no_plan_within_the_time_limit_is_a_clear_error(monkeypatch):
-    from planner import rounding
+    from planner.solve import rounding
     monkeypatch.setattr(rounding, "PRESOLVE_PER_ROOT", 1e9)
     monkeypatch.setattr(rounding, "_sub_mip", lambda *a, **k: (None, np.inf, 0))
     with pytest.raises(models.PlanError, match="no plan found within the time limit of 2 s"):

@@ -2,7 +2,6 @@
 optimizer never loses to a rule-compliant heuristic plan, and ``planner compare`` works."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,12 +18,10 @@ from planner.optimizer import plan
 
 from models.loading import parse_toml
 from models.synthetic import SyntheticSpec, generate_frames
+from models.trades import PLAN_TRADE_COLUMNS
+from tests.helpers import AS_OF, EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
-                 "amount", "cost_basis", "realized_gain", "term", "reason"]
 REASONS = {r.value for r in models.Reason}
-AS_OF = "2026-12-01"
 
 
 # ---- households ---------------------------------------------------------------------------------
@@ -111,7 +108,7 @@ def test_every_heuristic_gives_the_optimizers_columns_and_a_reason(households):
     for h in households[:6]:
         for heuristic in all_heuristics():
             trades = heuristic.plan(h)
-            assert list(trades.columns) == TRADE_COLUMNS, heuristic.name
+            assert list(trades.columns) == PLAN_TRADE_COLUMNS, heuristic.name
             assert set(trades["reason"]) <= REASONS, heuristic.name
             assert (trades["quantity"] > 0).all()
 

@@ -160,9 +160,9 @@ def _bounds_hold(h, ev) -> bool:
     after = np.abs(ev.weights_after - h.class_target)
     limit = h.class_band.copy()
     if h.settings.partial is not None:
-        outside = before > h.class_band + models.allocation.WEIGHT_TOL
+        outside = before > h.class_band + models.tolerances.WEIGHT_TOL
         limit = np.where(outside, (1 - h.settings.partial) * before, limit)
-    return bool((after <= limit + models.allocation.WEIGHT_TOL).all())
+    return bool((after <= limit + models.tolerances.WEIGHT_TOL).all())
 
 
 # ---- the properties ---------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def best_completion(h, taxable_sell: dict[int, float]):
         A.append(-to_cls[k] - dev); b.append(free[k] + g_const)
     sells_gain = any(usd > 0 and gain[i] > 0 for i, usd in taxable_sell.items())
     if h.settings.cash_first and sells_gain:
-        from planner.evaluate import cash_first_tolerance, investable_accounts
+        from models.rulebook import cash_first_tolerance, investable_accounts
         inv = investable_accounts(h)
         A.append(to_cash[inv].sum(axis=0))
         b.append(0.5 * cash_first_tolerance(h) - (cash_fixed - h.accounts.reserve)[inv].sum())

@@ -6,8 +6,7 @@ import textwrap
 from pathlib import Path
 
 import planner
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from tests.helpers import EXAMPLES
 
 
 def test_the_public_api_stays_as_documented():
@@ -44,3 +43,27 @@ def test_planner_evaluate_imports_no_solver():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "False"]
+
+
+def test_settings_take_enum_names_as_strings_from_python():
+    """``TaxProfile(filing_status="married_joint")`` works as the TOML reader's enum does, and a
+    misspelt name fails at once."""
+    import pytest
+    from planner import PlanSettings, TaxProfile, models
+    tax = TaxProfile(filing_status="married_joint")
+    assert tax.filing_status is models.FilingStatus.MARRIED_JOINT and tax.loss_limit == 3000.0
+    assert TaxProfile(filing_status="married_separate").loss_limit == 1500.0
+    assert PlanSettings(drift_shape="squared").drift_shape is models.DriftShape.SQUARED
+    assert PlanSettings().drift_shape is models.DriftShape.ABSOLUTE
+    with pytest.raises(ValueError, match="married_jointly"):
+        TaxProfile(filing_status="married_jointly")
+
+
+def test_planner_modules_import_models_by_name():
+    """Go-to-definition works: planner modules say ``from models.x import y`` (found through the
+    guard of planner/_models.py when a user's models.py shadows the name), not ``models.x.y``
+    on the guard's module object, which only ``planner.models`` hands on to users."""
+    root = Path(planner.__file__).parent
+    through_guard = {str(p.relative_to(root)) for p in root.rglob("*.py")
+                     if "_models import models" in p.read_text()}
+    assert through_guard <= {"__init__.py"}, through_guard

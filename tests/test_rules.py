@@ -411,3 +411,19 @@ def test_time_limit_returns_the_best_plan_found_or_says_none_was():
     if p.status is models.SolveStatus.TIME_LIMIT:
         assert np.isfinite(p.gap) and p.gap >= 0
         assert p.summary()["solver"]["status"] == "time_limit"
+
+
+def test_one_rulebook_for_the_evaluator_the_optimizer_and_the_diagnosis(example):
+    """Every rule of models/rulebook.py has its constraint in planner/rules.py, and the
+    optimizer switches on exactly the rules the rulebook says the settings enable, in its order."""
+    from models.rulebook import RULEBOOK, RULES, enabled_rules
+    from planner.rules import CONSTRAINTS, rules_for
+    assert set(CONSTRAINTS) == set(RULES) == {spec.rule for spec in RULEBOOK}
+    h = example("scenario_a")
+    for settings in ({}, {"min_trade_usd": 100.0, "whole_shares": True, "max_weight": 0.5,
+                          "tax_budget_usd": 1e6, "gain_budget_usd": 1e6},
+                     {"wash_sale": False, "cash_first": False}):
+        variant = h.with_settings(**settings)
+        assert [r.rule for r in rules_for(variant)] == [s.rule for s in enabled_rules(variant.settings)]
+        for spec in enabled_rules(variant.settings):
+            assert spec.explain(variant)        # words a person can act on, for every rule

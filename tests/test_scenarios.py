@@ -3,7 +3,6 @@ optimizer and judged by the evaluator; and ``planner plan`` on a household folde
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,18 +12,17 @@ from planner import evaluate, load_household, models
 from planner.cli import main
 from planner.optimizer import plan
 
+from tests.helpers import EXAMPLES
 from tests.optimizer_cases import buys, inside_bands, sells, violations
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.fixture(scope="module")
-def scenario():
+def scenario(example):
     cache = {}
 
     def get(name):
         if name not in cache:
-            h = load_household(EXAMPLES / f"scenario_{name}")
+            h = example(f"scenario_{name}")
             cache[name] = (h, plan(h))
         return cache[name]
     return get

@@ -1,5 +1,5 @@
 """The reduced model equals the full one: branch and bound over sifted relaxations
-(planner.sifting: most lots fixed at a bound, the rest priced after every solve) proves the
+(planner.solve.sifting: most lots fixed at a bound, the rest priced after every solve) proves the
 same optimum as branch and bound over the whole program, on random small households and on
 seeded synthetic books, with the sifting forced on (no size threshold, no columns kept near
 their threshold, so every fixing, flip, Farkas step and cutoff is exercised)."""
@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from planner import load_household, models, sifting
-from planner.optimizer import PlanProblem, finish
+from planner import load_household, models
+from planner.judge import judge
+from planner.problem import PlanProblem
+from planner.solve import SolverOptions
 from models.synthetic import SyntheticSpec, generate_household
 
 from tests.test_optimizer_properties import PROFILE, TOL, _describe, households
@@ -23,12 +25,10 @@ NEVER = 10 ** 12          # a sift_min_lots no household reaches
 
 
 def _solve(h, sift: bool):
-    problem = PlanProblem(h, sift_min_lots=0 if sift else NEVER)
+    options = SolverOptions(sift_min_lots=0 if sift else NEVER, near_columns=0)
+    problem = PlanProblem(h, solver_options=options)
     started = time.perf_counter()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sifting, "NEAR_COLUMNS", 0)
-        result = problem.solve()
-    return problem, result, started
+    return problem, problem.solve(), started
 
 
 def _assert_same_optimum(h, note: str = "") -> dict:
@@ -40,13 +40,13 @@ def _assert_same_optimum(h, note: str = "") -> dict:
     gap = max(full.abs_gap, sifted.abs_gap) + full_result.gap + sifted_result.gap
     assert sifted.problem.value == pytest.approx(full.problem.value, abs=gap + TOL), note
     # The sifted plan is a plan like any other: its figures are the evaluator's to the cent.
-    plan = finish(sifted, sifted_result, started)
+    plan = judge(sifted, sifted_result, started)
     ev = plan.evaluation
     assert ev.tax_cost == pytest.approx(plan.model["tax_cost"], abs=TOL), note
     assert ev.trading_cost == pytest.approx(plan.model["trading_cost"], abs=TOL), note
     assert ev.drift_penalty == pytest.approx(plan.model["drift_penalty"], abs=TOL), note
     assert ev.violations == [], note
-    return sifted.highs.sifting_stats
+    return sifted_result.sifting
 
 
 @PROFILE
@@ -82,17 +82,15 @@ def test_sifting_moves_fixed_columns_and_answers_infeasible_sets(tmp_path):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_raced_root_gives_the_same_optimum(seed, tmp_path, monkeypatch):
+def test_raced_root_gives_the_same_optimum(seed, tmp_path):
     """Two HiGHS instances racing on the root (presolve off and on, the loser cancelled)
     prove the same optimum as one; here forced on a small book."""
-    from planner import solver
     spec = SyntheticSpec(lots=1500, accounts=6, securities=60, asset_classes=4, seed=seed)
     h = load_household(generate_household(spec, tmp_path / "h")).with_settings(
         mip_gap_abs_fraction=STRICT_GAP)
     alone = PlanProblem(h)
     alone.solve()
-    monkeypatch.setattr(solver, "RACE_MIN_COLUMNS", 0)
-    raced = PlanProblem(h, sift_min_lots=0)
+    raced = PlanProblem(h, solver_options=SolverOptions(sift_min_lots=0, race_min_columns=0))
     result = raced.solve()
     assert result.status is models.SolveStatus.OPTIMAL
     if (os.cpu_count() or 1) >= 2:

@@ -27,7 +27,7 @@ from planner import TaxProfile
 from planner import models
 from planner.cli import main
 
-from tests.helpers import (household, lot_total, lots_of, run, sale_total, sales_of,
+from tests.helpers import (household, judged, lot_total, lots_of, sale_total, sales_of,
                            write_household, write_trades)
 
 net_year = models.tax.net_year
@@ -70,7 +70,7 @@ def test_holding_period_decides_the_term_to_the_day(acquired, sold, term, source
     # 10 shares, basis 50, sold at 10: gain 10*10 - 50 = 50, reported on the side of `term`.
     assert bool(is_long_term(holding_start(np.datetime64(acquired)), np.datetime64(sold))) == (term == "long")
     h = household(as_of=sold, lots=[("L", "T1", "X", 10, 50.0, acquired)])
-    r = run(h, [(sold, "T1", "X", "sell", 10, 10.0, "L")])
+    r = judged(h, [(sold, "T1", "X", "sell", 10, 10.0, "L")])
     (sale,) = r["sales"]
     assert sale["term"] == term, source
     assert sale["gain"] == approx(50.0)
@@ -82,7 +82,7 @@ def test_gain_of_a_partial_sale_is_proceeds_less_the_pro_rata_basis():
     # SPEC §2 Gain: lot of Q=30 shares, basis B=1,000; sell q=10 at p=50:
     # proceeds 500, basis 1,000*10/30 = 333.333, gain 166.667; the lot keeps 20 shares, 666.667.
     h = household(lots=[("L", "T1", "X", 30, 1000.0, "2026-01-02")])
-    r = run(h, [(None, "T1", "X", "sell", 10, 50.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 10, 50.0, "L")])
     (sale,) = r["sales"]
     assert sale["proceeds"] == approx(500.0)
     assert sale["basis"] == approx(1000.0 / 3)
@@ -100,7 +100,7 @@ def test_sales_in_tax_advantaged_accounts_realize_nothing():
     lots = [("I1", "IRA", "X", 100, 5000.0, "2026-11-20"), ("R1", "R", "X", 100, 100.0, "2010-01-01"),
             ("H1", "H", "X", 100, 2000.0, "2026-06-01")]
     h = household(accounts=accounts, lots=lots)
-    r = run(h, [(None, "IRA", "X", "sell", 100, 10.0, "I1"), (None, "R", "X", "sell", 100, 10.0, "R1"),
+    r = judged(h, [(None, "IRA", "X", "sell", 100, 10.0, "I1"), (None, "R", "X", "sell", 100, 10.0, "R1"),
                 (None, "H", "X", "sell", 100, 10.0, "H1"), (None, "T1", "X", "buy", 100, 10.0, "N")])
     assert all(s["gain"] == 0.0 and s["disallowed"] == 0.0 for s in r["sales"])
     assert r["year"]["short_term"] == approx(0.0) and r["year"]["long_term"] == approx(0.0)
@@ -158,7 +158,7 @@ def test_schedule_d_netting_and_carryover_worksheet(st, lt, cst, clt, status, ne
     # The same numbers through the evaluator: realized amounts so far, no trades.
     h = household(filing_status=status, realized_short_term=st, realized_long_term=lt,
                   carryover_short_term=cst, carryover_long_term=clt)
-    year = run(h)["year"]
+    year = judged(h)["year"]
     assert year["short_term"] == approx(st) and year["long_term"] == approx(lt)   # carryover not included
     assert (year["net_short_term"], year["net_long_term"], year["deduction"],
             year["carryover_short_term"], year["carryover_long_term"]) == approx(
@@ -170,7 +170,7 @@ def test_netting_of_a_plan_short_loss_against_long_gain():
     # lot B (ST) 100 sh basis 3,000 sold at 10: -2,000 ST. Net: 800 - 2,000 = -1,200,
     # deducted in full (< 3,000); tax = -0.37 * 1,200 = -444; no carryover.
     h = household(lots=[("A", "T1", "X", 100, 200.0, "2020-01-02"), ("B", "T1", "X", 100, 3000.0, "2026-05-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "A"), (None, "T1", "X", "sell", 100, 10.0, "B")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "A"), (None, "T1", "X", "sell", 100, 10.0, "B")])
     y = r["year"]
     assert (y["short_term"], y["long_term"]) == approx((-2000.0, 800.0))
     assert (y["net_short_term"], y["net_long_term"], y["deduction"]) == approx((0.0, 0.0, 1200.0))
@@ -186,12 +186,12 @@ def test_tax_cost_counts_the_value_of_loss_carried_forward():
     # With: l = -10,000 -> deduction 3,000, LT carryover 7,000, tax = -0.37*3,000 = -1,110.
     # Without: 0. Tax cost = -1,110 - 0 - 0.10 * (7,000 - 0) = -1,810.
     h = household(lots=[("L", "T1", "X", 1000, 20000.0, "2015-04-01")])
-    r = run(h, [(None, "T1", "X", "sell", 1000, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 1000, 10.0, "L")])
     assert r["year"]["carryover_long_term"] == approx(7000.0)
     assert r["year"]["tax"] == approx(-1110.0)
     assert r["tax_cost"] == approx(-1810.0)
     # carryforward_value 0.25: -1,110 - 0.25 * 7,000 = -2,860.
-    r = run(household(lots=[("L", "T1", "X", 1000, 20000.0, "2015-04-01")], carryforward_value=0.25),
+    r = judged(household(lots=[("L", "T1", "X", 1000, 20000.0, "2015-04-01")], carryforward_value=0.25),
             [(None, "T1", "X", "sell", 1000, 10.0, "L")])
     assert r["tax_cost"] == approx(-2860.0)
 
@@ -201,7 +201,7 @@ def test_tax_cost_against_gains_realized_earlier_in_the_year():
     # With: s = -4,000 -> deduction 3,000, ST carryover 1,000, tax -1,110.
     # Without: tax 0.37 * 2,000 = 740. Tax cost = -1,110 - 740 - 0.10 * 1,000 = -1,950.
     h = household(realized_short_term=2000.0, lots=[("L", "T1", "X", 600, 12000.0, "2026-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 600, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 600, 10.0, "L")])
     assert r["year_without_trades"]["tax"] == approx(740.0)
     assert r["year"]["carryover_short_term"] == approx(1000.0)
     assert r["tax_cost"] == approx(-1950.0)
@@ -213,7 +213,7 @@ def test_tax_cost_of_a_gain_absorbed_by_carryover_is_the_carryover_used():
     # With: l = -6,000 -> deduction 3,000, carryover 3,000, tax -1,110.
     # Tax cost = 0 - 0.10 * (3,000 - 7,000) = +400.
     h = household(carryover_long_term=10000.0, lots=[("L", "T1", "X", 1000, 6000.0, "2015-04-01")])
-    r = run(h, [(None, "T1", "X", "sell", 1000, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 1000, 10.0, "L")])
     assert r["year"]["tax"] == approx(-1110.0) and r["year_without_trades"]["tax"] == approx(-1110.0)
     assert r["year"]["carryover_long_term"] == approx(3000.0)
     assert r["tax_cost"] == approx(400.0)
@@ -229,7 +229,7 @@ def test_pub550_example_1_loss_added_to_the_basis_of_the_new_stock():
     # Holding period (Pub 550: includes the old one; convention: start = sold start + days
     # from sale to purchase): 2026-01-06 + 14 days = 2026-01-20.
     h = household(lots=[("L1", "T1", "X", 100, 1000.0, "2026-01-05")])
-    r = run(h, [("2026-12-01", "T1", "X", "sell", 100, 7.50, "L1"),
+    r = judged(h, [("2026-12-01", "T1", "X", "sell", 100, 7.50, "L1"),
                 ("2026-12-15", "T1", "X", "buy", 100, 8.00, "N1")])
     (sale,) = r["sales"]
     assert (sale["proceeds"], sale["basis"], sale["gain"]) == approx((750.0, 1000.0, -250.0))
@@ -255,7 +255,7 @@ def test_pub550_example_3_bought_within_30_days_before_the_sale_partial():
     lots = [("SEP", "T1", "M", 100, 5000.0, "2025-09-24"), ("DEC18", "T1", "M", 50, 2750.0, "2025-12-18"),
             ("DEC28", "T1", "M", 25, 1125.0, "2025-12-28")]
     h = household(as_of="2026-01-07", securities=[("M", 40.0, "us_equity")], lots=lots)
-    r = run(h, [(None, "T1", "M", "sell", 100, 40.0, "SEP")])
+    r = judged(h, [(None, "T1", "M", "sell", 100, 40.0, "SEP")])
     assert sale_total(r, "SEP", "gain") == approx(-1000.0)
     assert sale_total(r, "SEP", "disallowed") == approx(750.0)
     assert r["year"]["short_term"] == approx(-250.0)
@@ -275,7 +275,7 @@ def test_reg_1_1091_2_basis_is_old_basis_adjusted_by_price_difference(new_price,
     # Old share held since 2015 -> long-term sale; the new share's start = 2015-03-02 + 17 days.
     h = household(as_of="2026-01-15", securities=[("X", 80.0, "us_equity")],
                   lots=[("OLD", "T1", "X", 1, 100.0, "2015-03-01")])
-    r = run(h, [(None, "T1", "X", "sell", 1, 80.0, "OLD"), ("2026-02-01", "T1", "X", "buy", 1, new_price, "NEW")])
+    r = judged(h, [(None, "T1", "X", "sell", 1, 80.0, "OLD"), ("2026-02-01", "T1", "X", "buy", 1, new_price, "NEW")])
     (sale,) = r["sales"]
     assert sale["term"] == "long" and sale["disallowed"] == approx(20.0)
     (new,) = lots_of(r, "NEW")
@@ -289,7 +289,7 @@ def test_partial_replacement_washes_only_the_replaced_shares():
     # Lot 100 sh basis 1,500 (ST) sold at 10: loss 500, 5/share. 60 sh bought at 10:
     # disallowed 60*5 = 300, deductible 200; new basis 600 + 300 = 900.
     h = household(lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "T1", "X", "buy", 60, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "T1", "X", "buy", 60, 10.0, "N")])
     assert sale_total(r, "L", "gain") == approx(-500.0)
     assert sale_total(r, "L", "disallowed") == approx(300.0)
     assert r["year"]["short_term"] == approx(-200.0)
@@ -302,7 +302,7 @@ def test_partial_wash_splits_the_replacement_lot_adjusted_part_first():
     # 40 replacement shares get basis 400 + 200 = 600 and start = sold start 2026-03-02 + 0 days;
     # the other 60 keep basis 600 and their own start 2026-12-02.
     h = household(lots=[("L", "T1", "X", 40, 600.0, "2026-03-01")])
-    r = run(h, [(None, "T1", "X", "sell", 40, 10.0, "L"), (None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 40, 10.0, "L"), (None, "T1", "X", "buy", 100, 10.0, "N")])
     parts = lots_of(r, "N")
     assert [(p["quantity"], p["cost_basis"], p["holding_period_start"]) for p in parts] == [
         (approx(40.0), approx(600.0), "2026-03-02"), (approx(60.0), approx(600.0), "2026-12-02")]
@@ -315,7 +315,7 @@ def test_replacement_shares_are_matched_in_order_of_acquisition():
     # Sell 100 sh (basis 1,500) at 10: loss 500 (5/share). Buys: 60 sh on 12-03 (P), 100 sh on
     # 12-10 (Q). P takes 60 sh: +300 -> 900; Q takes 40 sh: +200, split 40 sh at 600 + 60 sh at 600.
     h = household(lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-10", "T1", "X", "buy", 100, 10.0, "Q"),
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-10", "T1", "X", "buy", 100, 10.0, "Q"),
                 ("2026-12-03", "T1", "X", "buy", 60, 10.0, "P")])
     assert sale_total(r, "L", "disallowed") == approx(500.0)
     assert lot_total(r, "P", "cost_basis") == approx(900.0)
@@ -329,7 +329,7 @@ def test_losses_are_washed_in_the_order_of_the_sales():
     # loss 300; one replacement of 100 sh on 12-05 washes the first: disallowed 100 on L1,
     # L2's 300 stays deductible. New basis 1,000 + 100 = 1,100.
     h = household(lots=[("L1", "T1", "X", 100, 1100.0, "2026-05-01"), ("L2", "T1", "X", 100, 1300.0, "2026-05-02")])
-    r = run(h, [("2026-12-03", "T1", "X", "sell", 100, 10.0, "L2"), ("2026-12-01", "T1", "X", "sell", 100, 10.0, "L1"),
+    r = judged(h, [("2026-12-03", "T1", "X", "sell", 100, 10.0, "L2"), ("2026-12-01", "T1", "X", "sell", 100, 10.0, "L1"),
                 ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
     assert sale_total(r, "L1", "disallowed") == approx(100.0)
     assert sale_total(r, "L2", "disallowed") == approx(0.0)
@@ -341,7 +341,7 @@ def test_a_gain_is_never_washed():
     # Pub 550: the wash-sale rule disallows losses only. 100 sh basis 500 sold at 10: +500,
     # bought back the same day: nothing disallowed, new basis 1,000.
     h = household(lots=[("L", "T1", "X", 100, 500.0, "2026-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), (None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), (None, "T1", "X", "buy", 100, 10.0, "N")])
     assert sale_total(r, "L", "disallowed") == 0.0
     assert r["year"]["short_term"] == approx(500.0)
     assert lot_total(r, "N", "cost_basis") == approx(1000.0)
@@ -354,7 +354,7 @@ def test_rev_rul_56_602_shares_of_the_same_purchase_do_not_replace_each_other():
     # purchase, counted once (SPEC §2). The remaining 100 sh keep basis 1,200.
     h = household(lots=[("L", "T1", "X", 200, 2400.0, "2026-11-10")],
                   transactions=[("2026-11-10", "T1", "X", "buy", 200, 12.0, "L")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "gain") == approx(-200.0)
     assert sale_total(r, "L", "disallowed") == approx(0.0)
     assert r["year"]["short_term"] == approx(-200.0)
@@ -367,7 +367,7 @@ def test_another_purchase_within_30_days_before_does_replace():
     # L1 100 sh basis 1,200 sold at 10: loss 200, all washed by L2 (100 sh, basis 1,200 -> 1,400);
     # L2 bought before the sale keeps the earlier start: min(2026-11-13, 2026-11-11) = 2026-11-11.
     h = household(lots=[("L1", "T1", "X", 100, 1200.0, "2026-11-10"), ("L2", "T1", "X", 100, 1200.0, "2026-11-12")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L1")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L1")])
     assert sale_total(r, "L1", "disallowed") == approx(200.0)
     (l2,) = lots_of(r, "L2")
     assert l2["cost_basis"] == approx(1400.0)
@@ -378,7 +378,7 @@ def test_rev_rul_56_602_within_the_plan():
     # Rev. Rul. 56-602 on a trade list: one buy of 200 sh at 12 on 12-01 (lot N), 100 of them
     # sold 12-10 at 10: loss 200, not washed by the other 100 shares of the same purchase.
     h = household()
-    r = run(h, [(None, "T1", "X", "buy", 200, 12.0, "N"), ("2026-12-10", "T1", "X", "sell", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 200, 12.0, "N"), ("2026-12-10", "T1", "X", "sell", 100, 10.0, "N")])
     assert sale_total(r, "N", "gain") == approx(-200.0)
     assert sale_total(r, "N", "disallowed") == approx(0.0)
     assert (lot_total(r, "N", "quantity"), lot_total(r, "N", "cost_basis")) == approx((100.0, 1200.0))
@@ -394,7 +394,7 @@ def test_rev_rul_2008_5_replacement_in_a_tax_advantaged_account_loses_the_loss(k
     # (versus -0.37 * 500 = -185 had the loss been deductible).
     h = household(accounts=[("T1", "taxable", 0.0), ("IRA", kind, 1000.0)],
                   lots=[("L", "T1", "X", 100, 1500.0, "2025-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "IRA", "X", "buy", 100, 10.0, "I")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "IRA", "X", "buy", 100, 10.0, "I")])
     (sale,) = r["sales"]
     assert sale["term"] == "long"
     assert sale["disallowed"] == approx(500.0)
@@ -409,7 +409,7 @@ def test_rev_rul_2008_5_ira_lot_bought_before_the_sale():
     # within the 30 days before, so the loss of 500 is lost for good; the IRA lot is unchanged.
     h = household(accounts=[("T1", "taxable", 0.0), ("IRA", "traditional", 0.0)],
                   lots=[("L", "T1", "X", 100, 1500.0, "2025-06-01"), ("I", "IRA", "X", 100, 1000.0, "2026-11-20")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "permanently_disallowed") == approx(500.0)
     (ira,) = lots_of(r, "I")
     assert (ira["quantity"], ira["cost_basis"], ira["holding_period_start"]) == (approx(100.0), approx(1000.0), "2026-11-21")
@@ -422,7 +422,7 @@ def test_window_ends_30_days_after_the_sale(buy_date, washed):
     # IRC §1091(a) / Pub 550: within 30 days after. Sale 2026-11-15: +30 days = 12-15 washes,
     # 12-16 (31 days) doesn't. Lot 100 sh basis 1,500 (LT), sold at 10: loss 500.
     h = household(as_of="2026-11-15", lots=[("L", "T1", "X", 100, 1500.0, "2025-01-10")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), (buy_date, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), (buy_date, "T1", "X", "buy", 100, 10.0, "N")])
     assert sale_total(r, "L", "disallowed") == approx(500.0 if washed else 0.0)
     assert r["year"]["long_term"] == approx(0.0 if washed else -500.0)
     assert lot_total(r, "N", "cost_basis") == approx(1500.0 if washed else 1000.0)
@@ -435,7 +435,7 @@ def test_window_starts_30_days_before_the_sale(acquired, washed):
     # (30 days before) replaces, one bought 10-15 (31 days) doesn't.
     h = household(as_of="2026-11-15", lots=[("L", "T1", "X", 100, 1500.0, "2025-01-10"),
                                              ("R", "T1", "X", 100, 1100.0, acquired)])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "disallowed") == approx(500.0 if washed else 0.0)
     assert lot_total(r, "R", "cost_basis") == approx(1600.0 if washed else 1100.0)
 
@@ -445,7 +445,7 @@ def test_the_window_runs_across_the_year_end():
     # basis 1,500, ST) at 10: loss 500; bought back 2027-01-10 (21 days later): washed, so the
     # 2026 year shows no loss; the new lot's basis is 1,000 + 500.
     h = household(as_of="2026-12-20", lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2027-01-10", "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2027-01-10", "T1", "X", "buy", 100, 10.0, "N")])
     assert sale_total(r, "L", "disallowed") == approx(500.0)
     assert r["year"]["short_term"] == approx(0.0)
     assert lot_total(r, "N", "cost_basis") == approx(1500.0)
@@ -457,7 +457,7 @@ def test_a_sale_dated_in_the_next_year_is_not_in_the_year_of_as_of():
     # is not part of 2026: as_of 2026-12-20, lot 100 sh basis 500 (LT) sold 2027-01-04 at 10
     # (+500): the 2026 year and its tax stay as without the trades.
     h = household(as_of="2026-12-20", lots=[("L", "T1", "X", 100, 500.0, "2020-01-01")])
-    r = run(h, [("2027-01-04", "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [("2027-01-04", "T1", "X", "sell", 100, 10.0, "L")])
     assert r["year"]["long_term"] == approx(0.0)
     assert r["year"] == r["year_without_trades"]
 
@@ -471,7 +471,7 @@ def test_wash_group_decides_what_is_substantially_identical():
                   ("VTI", 10.0, "us_equity", "total"), ("ITOT", 10.0, "us_equity", "total_sp")]
     lots = [("A", "T1", "VOO", 100, 1500.0, "2026-06-01"), ("B", "T1", "VTI", 100, 1500.0, "2026-06-01")]
     h = household(securities=securities, lots=lots)
-    r = run(h, [(None, "T1", "VOO", "sell", 100, 10.0, "A"), (None, "T1", "VTI", "sell", 100, 10.0, "B"),
+    r = judged(h, [(None, "T1", "VOO", "sell", 100, 10.0, "A"), (None, "T1", "VTI", "sell", 100, 10.0, "B"),
                 (None, "T1", "IVV", "buy", 100, 10.0, "NI"), (None, "T1", "ITOT", "buy", 100, 10.0, "NT")])
     assert sale_total(r, "A", "disallowed") == approx(500.0)
     assert sale_total(r, "B", "disallowed") == approx(0.0)
@@ -486,7 +486,7 @@ def test_a_purchase_in_the_spouses_account_washes():
     # Jordan's taxable account buys 100 at 10 the same week: Jordan's basis 1,000 + 500.
     h = household(accounts=[("ALEX", "taxable", 0.0, "alex"), ("JORDAN", "taxable", 5000.0, "jordan")],
                   lots=[("L", "ALEX", "X", 100, 1500.0, "2026-06-01")])
-    r = run(h, [(None, "ALEX", "X", "sell", 100, 10.0, "L"), ("2026-12-04", "JORDAN", "X", "buy", 100, 10.0, "J")])
+    r = judged(h, [(None, "ALEX", "X", "sell", 100, 10.0, "L"), ("2026-12-04", "JORDAN", "X", "buy", 100, 10.0, "J")])
     assert sale_total(r, "L", "disallowed") == approx(500.0)
     assert sale_total(r, "L", "permanently_disallowed") == approx(0.0)
     (j,) = lots_of(r, "J")
@@ -503,7 +503,7 @@ def test_chain_replacement_sold_at_a_loss_washes_again():
     # B sold 12-21 at 75: loss 10,500 - 7,500 = 3,000, long-term through the tacked start.
     # C: 100 bought 12-26 at 78: basis 7,800 + 3,000 = 10,800, start 2025-01-16 + 5 = 2025-01-21.
     h = household(securities=[("X", 80.0, "us_equity")], lots=[("A", "T1", "X", 100, 10000.0, "2025-01-10")])
-    r = run(h, [("2026-12-01", "T1", "X", "sell", 100, 80.0, "A"), ("2026-12-06", "T1", "X", "buy", 100, 85.0, "B"),
+    r = judged(h, [("2026-12-01", "T1", "X", "sell", 100, 80.0, "A"), ("2026-12-06", "T1", "X", "buy", 100, 85.0, "B"),
                 ("2026-12-21", "T1", "X", "sell", 100, 75.0, "B"), ("2026-12-26", "T1", "X", "buy", 100, 78.0, "C")])
     assert sale_total(r, "A", "disallowed") == approx(2000.0)
     (b,) = sales_of(r, "B")
@@ -523,7 +523,7 @@ def test_a_washed_loss_never_vanishes_when_the_replacement_was_sold_first():
     # B +500, A -1,000 -> -500; (ii) B replaces A: B's basis 9,000 + 1,000 -> B's sale -500,
     # A's -1,000 disallowed -> -500. The year's short + long must be -500, never +500.
     h = household(securities=[("X", 90.0, "us_equity")], lots=[("A", "T1", "X", 100, 10000.0, "2020-01-05")])
-    r = run(h, [("2026-12-01", "T1", "X", "buy", 100, 90.0, "B"), ("2026-12-05", "T1", "X", "sell", 100, 95.0, "B"),
+    r = judged(h, [("2026-12-01", "T1", "X", "buy", 100, 90.0, "B"), ("2026-12-05", "T1", "X", "sell", 100, 95.0, "B"),
                 ("2026-12-10", "T1", "X", "sell", 100, 90.0, "A")])
     assert r["lots"] == []
     assert r["year"]["short_term"] + r["year"]["long_term"] == approx(-500.0)
@@ -537,7 +537,7 @@ def test_an_already_sold_replacement_takes_the_holding_period_too():
     # year ST 0, LT -500. (Reading (i) gives ST +500, LT -1,000; in neither is any of A's
     # long-term loss short-term.)
     h = household(securities=[("X", 90.0, "us_equity")], lots=[("A", "T1", "X", 100, 10000.0, "2020-01-05")])
-    r = run(h, [("2026-12-01", "T1", "X", "buy", 100, 90.0, "B"), ("2026-12-05", "T1", "X", "sell", 100, 95.0, "B"),
+    r = judged(h, [("2026-12-01", "T1", "X", "buy", 100, 90.0, "B"), ("2026-12-05", "T1", "X", "sell", 100, 95.0, "B"),
                 ("2026-12-10", "T1", "X", "sell", 100, 90.0, "A")])
     assert sale_total(r, "B", "gain") == approx(-500.0)
     assert (r["year"]["short_term"], r["year"]["long_term"]) == approx((0.0, -500.0))
@@ -552,7 +552,7 @@ def test_harvesting_every_lot_of_a_position_deducts_the_whole_loss(order):
     # tax of selling both lots cannot depend on it.)
     h = household(securities=[("X", 90.0, "us_equity")],
                   lots=[("A", "T1", "X", 100, 10000.0, "2020-01-05"), ("B", "T1", "X", 100, 9500.0, "2026-11-20")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 90.0, lot) for lot in order])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 90.0, lot) for lot in order])
     assert r["lots"] == []
     assert r["year"]["short_term"] + r["year"]["long_term"] == approx(-1500.0)
 
@@ -565,7 +565,7 @@ def test_harvesting_every_lot_keeps_the_character_whatever_the_row_order(order):
     # and B's holding period includes A's, so again ST 0, LT -1,500 (not a 1,500 ST loss).
     h = household(securities=[("X", 90.0, "us_equity")],
                   lots=[("A", "T1", "X", 100, 10000.0, "2020-01-05"), ("B", "T1", "X", 100, 9500.0, "2026-11-20")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 90.0, lot) for lot in order])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 90.0, lot) for lot in order])
     assert (r["year"]["short_term"], r["year"]["long_term"]) == approx((0.0, -1500.0))
 
 
@@ -579,7 +579,7 @@ def test_a_buy_in_the_plan_washes_a_loss_sold_in_the_last_30_days():
     history = [("2025-05-01", "T1", "X", "buy", 100, 15.0, "H"),
                ("2026-11-20", "T1", "X", "sell", 100, 10.0, "H", -500.0, "long")]
     h = household(transactions=history, realized_long_term=-500.0)
-    r = run(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
     (wash,) = r["history_washes"]
     assert (wash["date"], wash["disallowed"], wash["permanently_disallowed"], wash["term"], wash["by_trade"]) == (
         "2026-11-20", approx(500.0), approx(0.0), "long", True)
@@ -597,7 +597,7 @@ def test_history_sale_term_comes_from_its_lot_when_no_term_column():
     # Realized LT -500; the plan's buy washes it: year LT 0, ST 0.
     history = [("2025-05-01", "T1", "X", "buy", 100, 15.0, "H"), ("2026-11-20", "T1", "X", "sell", 100, 10.0, "H", -500.0)]
     h = household(transactions=history, realized_long_term=-500.0)
-    r = run(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
     (wash,) = r["history_washes"]
     assert wash["term"] == "long"
     assert (r["year"]["short_term"], r["year"]["long_term"]) == approx((0.0, 0.0))
@@ -611,7 +611,7 @@ def test_history_sale_of_part_of_a_held_lot_is_not_replaced_by_the_rest_of_it():
     # New lot: basis 500 + 100 = 600, start = L's start 2026-11-11 + 11 days = 2026-11-22.
     history = [("2026-11-10", "T1", "X", "buy", 100, 12.0, "L"), ("2026-11-20", "T1", "X", "sell", 50, 10.0, "L", -100.0)]
     h = household(transactions=history, realized_short_term=-100.0, lots=[("L", "T1", "X", 50, 600.0, "2026-11-10")])
-    r = run(h, [(None, "T1", "X", "buy", 50, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 50, 10.0, "N")])
     (wash,) = r["history_washes"]
     assert (wash["disallowed"], wash["term"]) == (approx(100.0), "short")
     assert r["year"]["short_term"] == approx(0.0)
@@ -629,7 +629,7 @@ def test_history_loss_already_replaced_is_not_washed_again():
     history = [("2026-11-20", "T1", "X", "sell", 100, 10.0, "", -500.0),
                ("2026-11-25", "T1", "X", "buy", 100, 10.0, "R")]
     h = household(transactions=history, realized_short_term=-500.0, lots=[("R", "T1", "X", 100, 1500.0, "2026-11-25")])
-    r = run(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
     assert r["history_washes"] == []
     assert r["tax_cost"] == approx(0.0)
     assert lot_total(r, "N", "cost_basis") == approx(1000.0)
@@ -642,7 +642,7 @@ def test_history_loss_partly_replaced_before_is_washed_for_the_rest():
     history = [("2026-11-20", "T1", "X", "sell", 100, 10.0, "", -500.0),
                ("2026-11-25", "T1", "X", "buy", 40, 10.0, "R")]
     h = household(transactions=history, realized_short_term=-500.0, lots=[("R", "T1", "X", 40, 600.0, "2026-11-25")])
-    r = run(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "buy", 100, 10.0, "N")])
     (wash,) = r["history_washes"]
     assert wash["disallowed"] == approx(300.0) and wash["term"] == "short"
     assert r["year"]["short_term"] == approx(-200.0)
@@ -658,7 +658,7 @@ def test_a_history_loss_is_washed_before_a_later_loss_of_the_plan():
     # Tax cost: without -0.37*500 = -185; with -0.37*300 = -111 -> +74. New basis 1,000 + 500.
     h = household(lots=[("L", "T1", "X", 100, 1300.0, "2026-06-01")], realized_short_term=-500.0,
                   transactions=[("2026-11-20", "T1", "X", "sell", 100, 10.0, "", -500.0)])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L"), ("2026-12-05", "T1", "X", "buy", 100, 10.0, "N")])
     (wash,) = r["history_washes"]
     assert wash["disallowed"] == approx(500.0)
     assert sale_total(r, "L", "disallowed") == approx(0.0)
@@ -673,7 +673,7 @@ def test_a_scheduled_purchase_washes_a_loss_sale_of_the_plan():
     # Year ST -250 -> tax -92.50 = tax cost.
     h = household(lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")],
                   cashflows=[("2026-12-10", "T1", 500.0, "X")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "disallowed") == approx(250.0)
     assert sale_total(r, "L", "permanently_disallowed") == approx(0.0)
     assert r["year"]["short_term"] == approx(-250.0)
@@ -685,7 +685,7 @@ def test_a_scheduled_401k_purchase_loses_the_loss_for_good():
     # -> 250 of the 500 loss disallowed and permanently lost.
     h = household(accounts=[("T1", "taxable", 0.0), ("K", "traditional", 0.0)],
                   lots=[("L", "T1", "X", 100, 1500.0, "2026-06-01")], cashflows=[("2026-12-15", "K", 500.0, "X")])
-    r = run(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
+    r = judged(h, [(None, "T1", "X", "sell", 100, 10.0, "L")])
     assert sale_total(r, "L", "disallowed") == approx(250.0)
     assert sale_total(r, "L", "permanently_disallowed") == approx(250.0)
     assert r["year"]["short_term"] == approx(-250.0)
@@ -698,7 +698,7 @@ def test_a_scheduled_purchase_washes_a_history_loss_with_or_without_the_plan():
     # plan (no trades) is not blamed for it.
     h = household(transactions=[("2026-11-20", "T1", "X", "sell", 100, 10.0, "", -500.0)],
                   realized_short_term=-500.0, cashflows=[("2026-12-10", "T1", 1000.0, "X")])
-    r = run(h)
+    r = judged(h)
     (wash,) = r["history_washes"]
     assert (wash["disallowed"], wash["by_trade"]) == (approx(500.0), False)
     assert r["year"]["short_term"] == approx(0.0) and r["year_without_trades"]["short_term"] == approx(0.0)

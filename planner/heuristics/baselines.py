@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._models import models
-from .book import Book, Goal, LotOrder, account_order, fifo, fund_withdrawals, hifo, move, tax_min
+from models.enums import Reason
 
-Reason = models.Reason
+from .book import Book, Goal, LotOrder, account_order, fifo, fund_withdrawals, hifo, move, tax_min
 
 
 @dataclass(frozen=True)

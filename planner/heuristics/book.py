@@ -18,13 +18,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .._models import models
+from models.allocation import inside_bands, weights
+from models.enums import Reason, Term
+from models.household import Household
+from models.ledger import wash_restrictions
+from models.tolerances import MONEY_TOL
+from models.trades import PLAN_TRADE_COLUMNS
 
-Reason = models.Reason
-DOLLAR_TOL = 0.005          # the evaluator's money tolerance: less than this is no trade
 SPEND_MARGIN = 1e-6         # keep a hair of cash so float sums never dip below a reserve
-TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id",
-                 "amount", "cost_basis", "realized_gain", "term", "reason"]
 
 
 # ---- facts about the lots, and the orders heuristics sell them in ----------------------------
@@ -32,7 +33,7 @@ TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", 
 @dataclass(frozen=True, eq=False)
 class LotFacts:
     """Per-lot arrays every lot order and step reads (taxable figures zero elsewhere)."""
-    household: models.Household
+    household: Household
 
     @cached_property
     def value(self) -> np.ndarray:
@@ -115,7 +116,7 @@ def history_losses_open_to_a_buy(h) -> np.ndarray:
     optimizer ban the same groups.
     """
     out = np.zeros(len(h.wash_groups), dtype=bool)
-    out[list(models.ledger.wash_restrictions(h).no_buy_until)] = True
+    out[list(wash_restrictions(h).no_buy_until)] = True
     return out
 
 
@@ -140,7 +141,7 @@ class Goal:
     def outside_band_to_target(cls, h, values: np.ndarray) -> "Goal":
         """Classes outside their band back to the target; the others may only absorb."""
         t = h.class_target * h.allocation_value
-        out = ~models.allocation.inside_bands(h, models.allocation.weights(h, values))
+        out = ~inside_bands(h, weights(h, values))
         return cls(np.where(out, t, -np.inf), np.where(out, t, np.inf), t)
 
     @classmethod
@@ -157,7 +158,7 @@ class Goal:
         V, t = h.allocation_value, h.class_target
         edge = cls.band_edge(h, margin)
         gap = start / V - t
-        out = ~models.allocation.inside_bands(h, start / V)
+        out = ~inside_bands(h, start / V)
         left = np.maximum((1 - fraction) * np.abs(gap) - margin, 0.0)
         lo = np.where(out & (gap < 0), (t - left) * V, edge.lo)
         hi = np.where(out & (gap > 0), (t + left) * V, edge.hi)
@@ -213,7 +214,7 @@ class Book:
         self.bought_group = np.zeros(n_groups, dtype=bool)
         self.loss_sold_group = np.zeros(n_groups, dtype=bool)
         if wash_aware:
-            r = models.ledger.wash_restrictions(h)
+            r = wash_restrictions(h)
             self.blocked = r.blocked_lot
             self.no_buy_group = history_losses_open_to_a_buy(h)
             self.no_buy_group[list(r.no_buy_until)] = True
@@ -248,7 +249,7 @@ class Book:
         return self.class_values() / self.V
 
     def outside_band(self) -> np.ndarray:
-        return ~models.allocation.inside_bands(self.h, self.weights())
+        return ~inside_bands(self.h, self.weights())
 
     def spare(self, a: int) -> float:
         """Cash account ``a`` may spend: above its reserve (negative: a shortfall)."""
@@ -310,7 +311,7 @@ class Book:
         """Sell from ``lots`` in their order (whole lots, then part of the next) until the cash
         raised, after commissions, is about ``usd`` dollars; returns the proceeds."""
         h, s = self.h, self.h.settings
-        if usd <= DOLLAR_TOL or not len(lots):
+        if usd <= MONEY_TOL or not len(lots):
             return 0.0
         lots = self.sellable(lots, allow_wash)
         avail = self.left[lots]
@@ -323,7 +324,7 @@ class Book:
         rows = self.sell_rows.setdefault(reason, np.zeros(len(h.lots)))
         fee = s.commission_usd * (rows[lots] == 0)         # one trade row per lot and reason
         cum = np.cumsum(value - fee)
-        k = int(np.searchsorted(cum, usd - DOLLAR_TOL))    # lots[:k] go whole
+        k = int(np.searchsorted(cum, usd - MONEY_TOL))    # lots[:k] go whole
         shares = avail.copy()
         shares[k + 1:] = 0.0
         if k < len(lots):
@@ -353,7 +354,7 @@ class Book:
         price = h.securities.price[j]
         shares = np.floor(usd / price + 1e-9) if s.whole_shares else usd / price
         usd = shares * price
-        if usd <= max(DOLLAR_TOL, s.min_trade_usd - DOLLAR_TOL) or shares <= 0:
+        if usd <= max(MONEY_TOL, s.min_trade_usd - MONEY_TOL) or shares <= 0:
             return 0.0
         if new:
             self.buys[(a, j)] = [0.0, reason]
@@ -388,7 +389,7 @@ class Book:
         price = h.lot_price[lots]
         taxable = self.facts.taxable[lots]
         basis = h.lots.cost_basis[lots] * q / h.lots.quantity[lots]
-        term = np.where(self.facts.long_term[lots], models.Term.LONG.value, models.Term.SHORT.value)
+        term = np.where(self.facts.long_term[lots], Term.LONG.value, Term.SHORT.value)
         sells = pd.DataFrame({
             "date": date, "account_id": h.accounts.id[h.lots.account[lots]],
             "symbol": h.securities.symbol[h.lots.security[lots]], "action": "sell",
@@ -408,8 +409,8 @@ class Book:
             "term": "", "reason": np.array([self.buys[k][1] for k in keys], dtype=object)})
         frames = [f for f in (sells, buys) if len(f)]
         if not frames:
-            return pd.DataFrame({c: pd.Series([], dtype=object) for c in TRADE_COLUMNS})
-        out = pd.concat(frames, ignore_index=True)[TRADE_COLUMNS]
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in PLAN_TRADE_COLUMNS})
+        out = pd.concat(frames, ignore_index=True)[PLAN_TRADE_COLUMNS]
         return out[out["quantity"] > 0].reset_index(drop=True)
 
     def realized(self) -> tuple[float, float]:
@@ -439,7 +440,7 @@ def _fill(amounts: np.ndarray, total: float) -> np.ndarray:
     """Split ``total`` over classes, the largest amount first, each at most its amount."""
     out = np.zeros_like(amounts)
     for c in np.argsort(-amounts, kind="stable"):
-        if total <= DOLLAR_TOL or amounts[c] <= 0:
+        if total <= MONEY_TOL or amounts[c] <= 0:
             break
         out[c] = min(amounts[c], total)
         total -= out[c]
@@ -470,7 +471,7 @@ def move(book: Book, goal: Goal, accounts: Sequence[int], *, sells: bool = True,
         k_must, k_room = buy_need[buyable].sum(), buy_room[buyable].sum()
         spare = max(book.spare(a), 0.0)
         spare = min(spare, max(0.0, values[cash_class] - goal.target[cash_class]))
-        if k_must + k_room + cash_need <= DOLLAR_TOL:
+        if k_must + k_room + cash_need <= MONEY_TOL:
             continue
         held = book.holdings(a) if sells else np.zeros(len(h.classes))
         s_must = np.minimum(sell_need, held)
@@ -483,12 +484,12 @@ def move(book: Book, goal: Goal, accounts: Sequence[int], *, sells: bool = True,
         raise_cash = min(cash_need, s_must.sum() - x2 - x3 + s_room.sum() - x4)
         must_plan = _fill(s_must, x2 + x3 + max(0.0, min(raise_cash, s_must.sum() - x2 - x3)))
         room_plan = _fill(s_room, x4 + max(0.0, raise_cash - (s_must.sum() - x2 - x3)))
-        for c in np.flatnonzero((must_plan + room_plan) > DOLLAR_TOL):
+        for c in np.flatnonzero((must_plan + room_plan) > MONEY_TOL):
             book.sell(book.lots_of(a, c), must_plan[c] + room_plan[c], sell_reason)
         room_budget = x3 + x5
         for need, is_room in ((buy_need, False), (buy_room, True)):
             for c in np.argsort(-need, kind="stable"):
-                if need[c] <= DOLLAR_TOL or not buyable[c]:
+                if need[c] <= MONEY_TOL or not buyable[c]:
                     continue
                 amount = min(need[c], max(book.spare(a), 0.0))
                 if is_room:
@@ -507,13 +508,13 @@ def fund_withdrawals(book: Book, accounts: Sequence[int] | None = None) -> None:
     accounts = range(len(h.accounts)) if accounts is None else accounts
     for a in accounts:
         for allow_wash in (False, True):
-            need = -book.spare(a) + 2 * DOLLAR_TOL
-            if need <= 2 * DOLLAR_TOL:
+            need = -book.spare(a) + 2 * MONEY_TOL
+            if need <= 2 * MONEY_TOL:
                 break
             over = book.class_values() - h.class_target * book.V
             for c in np.argsort(-over, kind="stable"):
-                need = -book.spare(a) + 2 * DOLLAR_TOL
-                if need <= 2 * DOLLAR_TOL:
+                need = -book.spare(a) + 2 * MONEY_TOL
+                if need <= 2 * MONEY_TOL:
                     break
                 book.sell(book.lots_of(a, int(c)), need, Reason.WITHDRAWAL.value, allow_wash)
 

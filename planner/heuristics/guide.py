@@ -20,11 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._models import models
-from .book import (DOLLAR_TOL, Book, Goal, LotFacts, account_order, fund_withdrawals,
-                   hifo_at_tax_rates, move)
+from models.allocation import drift_penalty, inside_bands, weights_before
+from models.enums import Reason
+from models.ledger import apply_trades
+from models.tax import net_year, tax_cost
+from models.tolerances import MONEY_TOL
+from models.trades import TradeList
 
-Reason = models.Reason
+from .book import Book, Goal, LotFacts, account_order, fund_withdrawals, hifo_at_tax_rates, move
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def pre_trade_checklist(h, harvest_cost_multiple: float = 3.0) -> Checklist:
     harvesting.
     """
     tax = h.tax
-    base = models.ledger.apply_trades(h, models.trades.TradeList.empty())
+    base = apply_trades(h, TradeList.empty())
     s = tax.realized_short_term + base.short_term
     lt = tax.realized_long_term + base.long_term
     taxable = h.accounts.taxable
@@ -108,7 +111,7 @@ def harvest_losses(book: Book, checklist: Checklist, rebalancing: bool = False) 
     h, f = book.h, book.facts
     st, lt = book.realized()
     budget = checklist.harvest_budget + st + lt
-    if budget <= DOLLAR_TOL:
+    if budget <= MONEY_TOL:
         return 0.0
     lots = book.sellable(np.flatnonzero(f.loss & (book.left > 0)))
     value = book.left[lots] * h.lot_price[lots]
@@ -121,7 +124,7 @@ def harvest_losses(book: Book, checklist: Checklist, rebalancing: bool = False) 
     order = np.lexsort((-loss, f.long_term[lots]))        # short-term first, largest first
     harvested = 0.0
     for lot, lot_loss in zip(lots[order], loss[order]):
-        if harvested >= budget - DOLLAR_TOL:
+        if harvested >= budget - MONEY_TOL:
             break
         g = book.lot_group[lot]
         if book.bought_group[g]:
@@ -136,10 +139,10 @@ def harvest_losses(book: Book, checklist: Checklist, rebalancing: bool = False) 
             room = h.class_target[c] * book.V - (book.class_values()[c] - amount)
             replace = min(amount, max(0.0, room))
         j = book.buy_security(a, c, avoid_groups=own)
-        if j < 0 and replace > DOLLAR_TOL:
+        if j < 0 and replace > MONEY_TOL:
             continue                   # "Are replacement securities available? If no, consider waiting"
         proceeds = book.sell(np.array([lot]), amount, Reason.HARVEST.value)
-        if replace > DOLLAR_TOL:
+        if replace > MONEY_TOL:
             book.buy(a, j, min(replace, proceeds), Reason.REPLACEMENT.value)
         harvested += share * lot_loss
     return harvested
@@ -155,8 +158,8 @@ def rebalance_due(book: Book) -> bool:
     may push a class out, or pull it in without closing its gap).
     """
     h = book.h
-    before = models.allocation.weights_before(h)
-    return bool(book.outside_band().any() or not models.allocation.inside_bands(h, before).all())
+    before = weights_before(h)
+    return bool(book.outside_band().any() or not inside_bands(h, before).all())
 
 
 def direct_cash_flows(book: Book, checklist: Checklist, due: bool) -> None:
@@ -175,7 +178,7 @@ def direct_cash_flows(book: Book, checklist: Checklist, due: bool) -> None:
         gaps = goal.target - book.class_values()
         buyable = book.buyable_classes(a)
         for c in np.argsort(-gaps, kind="stable"):
-            if cap <= DOLLAR_TOL or gaps[c] <= DOLLAR_TOL:
+            if cap <= MONEY_TOL or gaps[c] <= MONEY_TOL:
                 break
             if buyable[c]:
                 cap -= book.buy(a, book.buy_security(a, c), min(gaps[c], cap), Reason.CASH.value)
@@ -211,7 +214,7 @@ def rebalance_taxable(book: Book, checklist: Checklist, margin: float) -> str:
     h = book.h
     candidates = [("full", Goal.full(h))]
     if h.settings.partial is not None:
-        start = models.allocation.weights_before(h) * h.allocation_value
+        start = weights_before(h) * h.allocation_value
         candidates.append(("partial", Goal.partial(h, start, h.settings.partial, margin)))
     else:
         candidates.append(("band_edge", Goal.band_edge(h, margin)))
@@ -246,13 +249,13 @@ def invest_idle_cash(book: Book, checklist: Checklist) -> None:
         for _ in range(2):          # fill the gaps, then the rest to the least overweight
             cap = min(max(book.spare(a), 0.0), max(0.0, book.class_values()[h.cash_class]
                                                    - h.class_target[h.cash_class] * book.V))
-            if cap <= DOLLAR_TOL:
+            if cap <= MONEY_TOL:
                 break
             gaps = h.class_target * book.V - book.class_values()
             for c in buyable[np.argsort(-gaps[buyable], kind="stable")]:
-                amount = cap if gaps[c] <= DOLLAR_TOL else min(gaps[c], cap)
+                amount = cap if gaps[c] <= MONEY_TOL else min(gaps[c], cap)
                 cap -= book.buy(a, book.buy_security(a, int(c)), amount, Reason.CASH.value)
-                if cap <= DOLLAR_TOL:
+                if cap <= MONEY_TOL:
                     break
 
 
@@ -263,12 +266,11 @@ def estimated_cost(book: Book, checklist: Checklist) -> float:
     tax = h.tax
     st, lt = book.realized()
     s0, l0 = checklist.realized_short_term, checklist.realized_long_term
-    cost = models.tax.tax_cost(models.tax.net_year(s0 + st, l0 + lt, tax),
-                               models.tax.net_year(s0, l0, tax), tax)
+    cost = tax_cost(net_year(s0 + st, l0 + lt, tax), net_year(s0, l0, tax), tax)
     spread = h.securities.spread_bps / 2e4
     traded = (book.sold * h.lot_price * spread[h.lots.security]).sum()
     traded += sum(q * h.securities.price[j] * spread[j] for (_, j), (q, _) in book.buys.items())
-    return float(cost + traded + models.allocation.drift_penalty(h, book.weights()))
+    return float(cost + traded + drift_penalty(h, book.weights()))
 
 
 # ---- the planner -------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ import time
 import highspy as hp
 import numpy as np
 
+from .options import Method
+from .relaxation import LpState, SolverAnswer
+
 # Presolve rules switched off for the whole program's MIP: parallel rows and columns (quadratic
 # over look-alike lots), the aggregator and probing (13-18 s at 20,000 lots, unchecked by the
 # time limit; 0.7-1.3 s without them).
@@ -34,15 +37,13 @@ ZERO_TOL = 1e-7               # a column this close to zero (relative to its bou
 
 def round_and_prove(model, root_value: float, root_x: np.ndarray, abs_gap: float,
                     time_limit: float, start: float, trade: np.ndarray,
-                    links: list[tuple[np.ndarray, np.ndarray]]):
+                    links: list[tuple[np.ndarray, np.ndarray]]) -> SolverAnswer:
     """The best plan found by rounding the relaxation, proven where the time allows.
 
     ``trade``: solver columns of every trade (dollars per lot sold, per security bought).
     ``links``: (positions in ``trade``, solver columns) of the integers that belong to one trade
     column each (share counts, trade indicators): zero when their trade is fixed at zero.
     """
-    from .solver import Outcome
-
     def left() -> float:
         return time_limit - (time.perf_counter() - start)
 
@@ -69,27 +70,26 @@ def round_and_prove(model, root_value: float, root_x: np.ndarray, abs_gap: float
         if v < value:
             incumbent, value = x, v
         if value - bound <= abs_gap:
-            model.x = incumbent
-            return Outcome("optimal", value, bound, 0.0, nodes, "rounding")
+            return SolverAnswer(LpState.OPTIMAL, value, bound, 0.0, nodes, Method.ROUNDING, incumbent)
         if not full.any():
             break
-    root_seconds = getattr(model, "root_seconds", 0.0)
+    root_seconds = model.root_seconds if np.isfinite(model.root_seconds) else 0.0
     if left() <= PRESOLVE_PER_ROOT * root_seconds + 0.05:
-        model.x = incumbent
         if incumbent is None:
-            return Outcome("time_limit", np.inf, bound, 0.0, nodes, "rounding")
-        return Outcome("time_limit", value, min(bound, value), 0.0, nodes, "rounding")
+            return SolverAnswer(LpState.TIME_LIMIT, np.inf, bound, 0.0, nodes, Method.ROUNDING)
+        return SolverAnswer(LpState.TIME_LIMIT, value, min(bound, value), 0.0, nodes,
+                            Method.ROUNDING, incumbent)
     whole = model.mip(left(), incumbent, presolve_rule_off=MIP_PRESOLVE_RULES_OFF)
     if incumbent is not None and not (whole.objective < value):
-        model.x = incumbent
         best = max(bound, whole.bound) if np.isfinite(whole.bound) else bound
-        state = "optimal" if value - best <= abs_gap else "time_limit"
-        return Outcome(state, value, min(best, value), 0.0, nodes + whole.nodes, "rounding")
+        state = LpState.OPTIMAL if value - best <= abs_gap else LpState.TIME_LIMIT
+        return SolverAnswer(state, value, min(best, value), 0.0, nodes + whole.nodes,
+                            Method.ROUNDING, incumbent)
     if np.isfinite(whole.objective):
         best = max(bound, whole.bound)
-        state = "optimal" if whole.objective - best <= abs_gap else whole.status
-        return Outcome(state, whole.objective, min(best, whole.objective), 0.0,
-                       nodes + whole.nodes, "highs_mip")
+        state = LpState.OPTIMAL if whole.objective - best <= abs_gap else whole.status
+        return SolverAnswer(state, whole.objective, min(best, whole.objective), 0.0,
+                            nodes + whole.nodes, Method.HIGHS_MIP, whole.x)
     return whole
 
 

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 import highspy as hp
 import numpy as np
 
-from .solver import run
+from .highs import HighsLp, new_highs, warm_solve
+from .relaxation import LpAnswer, LpState
 
 LOWER, UPPER, ACTIVE = 0, 1, 2
 PRICE_TOL = 1e-7          # HiGHS's own dual feasibility tolerance
-NEAR_COLUMNS = 4000       # columns nearest to their threshold kept in the working set
-MAX_ROUNDS = 200
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,13 @@ class Start:
 
 
 class SiftedLp:
-    """The full relaxation of ``full`` (a :class:`planner.solver.HighsLp`), solved on a
-    working set; same ``lp``/basis interface as the full one, solutions in full columns."""
+    """The full relaxation of ``full`` solved on a working set: a
+    :class:`planner.solve.relaxation.Relaxation` like the full one, solutions in full columns."""
 
-    def __init__(self, full, x: np.ndarray, reduced_cost: np.ndarray, basis: hp.HighsBasis,
+    def __init__(self, full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray, basis: hp.HighsBasis,
                  candidates: np.ndarray) -> None:
         self.full = full
+        self.near_columns, self.max_rounds = full.options.near_columns, full.options.max_sift_rounds
         self.binary = full.binary
         self.A, self.AT = full.A, full.A.T.tocsr()
         self.cost, self.lower, self.upper = full.cost, full.lower.copy(), full.upper.copy()
@@ -65,7 +65,7 @@ class SiftedLp:
         at_upper &= ~basic
         state[at_lower], state[at_upper] = LOWER, UPPER
         fixed = np.flatnonzero(state != ACTIVE)
-        near = fixed[np.argsort(np.abs(reduced_cost[fixed]), kind="stable")[:NEAR_COLUMNS]]
+        near = fixed[np.argsort(np.abs(reduced_cost[fixed]), kind="stable")[:self.near_columns]]
         state[near] = ACTIVE
         empty = candidates[self.upper[candidates] == self.lower[candidates]]
         state[empty] = LOWER   # a column with no room never moves
@@ -74,10 +74,7 @@ class SiftedLp:
         self.pos = np.full(n, -1, dtype=np.int64)
         self.pos[self.cols] = np.arange(len(self.cols))
         self.row_lower, self.row_upper = full.row_lower, full.row_upper
-        self.highs = hp.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        for name, value in full.options.items():
-            self.highs.setOptionValue(name, value)
+        self.highs = new_highs(full.options.highs())
         self.highs.setOptionValue("presolve", "off")   # warm starts only
         lp = hp.HighsLp()
         sub = self.A[:, self.cols]
@@ -157,7 +154,7 @@ class SiftedLp:
         rest move to the bound their reduced cost asks for."""
         again = wrong[self.flipped[wrong]]
         fresh = wrong[~self.flipped[wrong]]
-        near = fresh[np.argsort(np.abs(rc[fresh]), kind="stable")[:max(NEAR_COLUMNS, len(fresh) // 20)]]
+        near = fresh[np.argsort(np.abs(rc[fresh]), kind="stable")[:max(self.near_columns, len(fresh) // 20)]]
         flip = np.setdiff1d(fresh, near, assume_unique=True)
         if len(flip):
             self._flip(flip, np.where(rc[flip] < 0, UPPER, LOWER))
@@ -225,13 +222,14 @@ class SiftedLp:
 
     def lp(self, fixed: dict[int, float], warm_limit: float | None = None,
            time_left: float = np.inf, cutoff: float = np.inf,
-           max_rounds: int = MAX_ROUNDS) -> tuple[str, float, np.ndarray | None]:
+           max_rounds: int | None = None) -> LpAnswer:
         """The full relaxation with some binaries fixed, solved on the working set.
 
-        Returns 'cutoff' with a lower bound once that bound reaches ``cutoff`` (the node
-        cannot beat the incumbent), and 'probed' with a lower bound after ``max_rounds``
-        unfinished rounds (``self.estimate``: the working set's optimum, an upper bound).
+        Returns CUTOFF with a lower bound once that bound reaches ``cutoff`` (the node cannot
+        beat the incumbent), and PROBED with a lower bound after ``max_rounds`` unfinished
+        rounds (its ``estimate``: the working set's optimum, an upper bound).
         """
+        max_rounds = max_rounds or self.max_rounds
         start = time.perf_counter()
         self.node_lower, self.node_upper = self.lower.copy(), self.upper.copy()
         if fixed:
@@ -241,10 +239,10 @@ class SiftedLp:
         b = self.binary
         self.highs.changeColsBounds(len(b), self.pos[b].astype(np.int32), self.node_lower[b],
                                     self.node_upper[b])
-        for round_ in range(1, MAX_ROUNDS + 1):
+        for round_ in range(1, self.max_rounds + 1):
             self.rounds += 1
-            state = run(self.highs, warm_limit, time_left - (time.perf_counter() - start))
-            if state == "optimal":
+            state = warm_solve(self.highs, warm_limit, time_left - (time.perf_counter() - start))
+            if state is LpState.OPTIMAL:
                 x = self._fixed_values()
                 value = self.highs.getInfo().objective_function_value + self.full.offset + \
                     float(self.cost @ x)
@@ -252,23 +250,21 @@ class SiftedLp:
                 wrong = self._wrong(rc)
                 if not len(wrong):
                     x[self.cols] = np.asarray(self.highs.getSolution().col_value)
-                    return "optimal", value, x
+                    return LpAnswer(LpState.OPTIMAL, value, x)
                 bound = value + self._lagrangian_gap(rc, wrong)
                 if bound >= cutoff:
-                    return "cutoff", bound, None
+                    return LpAnswer(LpState.CUTOFF, bound)
                 if round_ >= max_rounds:
-                    self.estimate = value
-                    return "probed", bound, None
+                    return LpAnswer(LpState.PROBED, bound, estimate=value)
                 self._move(rc, wrong)
-            elif state == "infeasible":
+            elif state is LpState.INFEASIBLE:
                 if not self._farkas():
-                    return "infeasible", np.inf, None
+                    return LpAnswer(LpState.INFEASIBLE, np.inf)
                 if round_ >= max_rounds:
-                    self.estimate = np.inf
-                    return "probed", -np.inf, None
+                    return LpAnswer(LpState.PROBED, -np.inf, estimate=np.inf)
             else:
-                return state, np.inf, None
-        return "error", np.inf, None
+                return LpAnswer(state, np.inf)
+        return LpAnswer(LpState.ERROR, np.inf)
 
 
 def _extreme(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:

@@ -1,0 +1,65 @@
+"""The command line: parse, call the library, format. ``main(argv) -> exit status``.
+
+    planner evaluate HOUSEHOLD --trades FILE [--format json|table]
+    planner plan HOUSEHOLD --out DIR [--set key=value ...]
+    planner frontier HOUSEHOLD --out DIR
+    planner compare HOUSEHOLD --out DIR
+    planner batch GRID.toml --out RESULTS
+    planner generate FOLDER --lots N [--seed S]
+
+Each command is a module of this package with ``add_arguments(parser)`` and ``run(args) -> int``,
+registered below by module path (as pip does) and imported only when that command runs, so
+``planner --help`` and ``planner evaluate`` load no solver. :mod:`planner.cli.options` holds the
+settings arguments several commands share. Library modules never import this package.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NamedTuple
+
+from models.errors import PlannerError
+
+
+class Command(NamedTuple):
+    module: str        # imported when the command runs
+    summary: str       # shown by ``planner --help`` without importing the module
+
+
+COMMANDS = {
+    "evaluate": Command("planner.cli.evaluate", "judge a trade list on a household (JSON)"),
+    "plan": Command("planner.cli.plan", "the optimal trade list: trades.csv, summary.json"),
+    "frontier": Command("planner.cli.frontier", "tax cost versus drift over the drift penalty"),
+    "generate": Command("planner.cli.generate", "write a seeded synthetic household folder"),
+    "compare": Command("planner.cli.compare", "heuristics versus the optimizer"),
+    "batch": Command("planner.cli.batch", "what-if grids, resumable"),
+}
+
+
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name].module)
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """Every command listed; only ``command``'s module imported, for its arguments."""
+    parser = argparse.ArgumentParser(prog="planner", description="Tax-aware trade planner.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, info in COMMANDS.items():
+        sub = commands.add_parser(name, help=info.summary)
+        if name == command:
+            command_module(name).add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
+    try:
+        return command_module(args.command).run(args)
+    except PlannerError as error:
+        print(f"planner: error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,51 @@
+"""Arguments several commands share: the ``[plan]`` settings overrides, and the household they
+apply to."""
+from __future__ import annotations
+
+import argparse
+
+from models.errors import InputError
+from models.household import Household
+from models.loading import coerce_setting, load_household
+from models.settings import PlanSettings
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a [plan] setting, e.g. --set band=0.03 --set partial=0.5")
+    parser.add_argument("--band", type=float, help="absolute band around each class target")
+    parser.add_argument("--partial", type=float, help="fraction of each out-of-band gap to close")
+    parser.add_argument("--drift-penalty-bp", type=float, help="bp of household value per pp of drift")
+    parser.add_argument("--time-limit", type=float, help="solver time limit, seconds")
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """The --set and shortcut overrides, checked like household.toml's [plan]."""
+    raw = {}
+    for item in args.set:
+        if "=" not in item:
+            raise InputError("--set", f"expected KEY=VALUE, got '{item}'")
+        key, value = item.split("=", 1)
+        raw[key.strip()] = value.strip()
+    for key, attr in (("band", "band"), ("partial", "partial"),
+                      ("drift_penalty_bp", "drift_penalty_bp"), ("time_limit_s", "time_limit")):
+        if getattr(args, attr, None) is not None:
+            raw[key] = getattr(args, attr)
+    known = PlanSettings.field_names()
+    out = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise InputError("--set", f"unknown setting '{key}'; expected one of {', '.join(known)}")
+
+        def fail(message, key=key):
+            raise InputError("--set", message, column=key)
+
+        out[key] = coerce_setting(key, value, fail)
+    return out
+
+
+def household_from_args(args: argparse.Namespace) -> Household:
+    """The household folder of ``args.household`` with the settings overrides applied."""
+    household = load_household(args.household)
+    overrides = settings(args)
+    return household.with_settings(**overrides) if overrides else household

@@ -1,0 +1,46 @@
+"""From a solved program to a :class:`planner.result.Plan`: the status checks, the trade list
+and the evaluator's judgement of it. ``plan``, the frontier and ``compare`` all go through
+:func:`judge`, so a plan is judged the same whichever command made it."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from models.enums import SolveStatus
+from models.errors import PlanError
+
+from .evaluate import evaluate
+from .problem import PlanProblem, SolveReport
+from .result import Plan
+from .rules import NoWashSale
+
+
+def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
+    """The plan the solve found, judged by the evaluator; raises :class:`models.PlanError`
+    when it found none (infeasible: see :func:`planner.diagnose.diagnose` for why).
+
+    ``started``: when the plan's making began (``time.perf_counter``), for its total seconds.
+    """
+    h = problem.household
+    if report.status is SolveStatus.INFEASIBLE:
+        raise PlanError("the rules cannot all be met (infeasible)")
+    if report.status is SolveStatus.TIME_LIMIT and not np.isfinite(report.gap):
+        raise PlanError(f"no plan found within the time limit of {h.settings.time_limit_s:g} s; "
+                        "raise time_limit_s (--time-limit) or loosen the rules")
+    if report.status is SolveStatus.ERROR or problem.problem.value is None \
+            or not np.isfinite(problem.problem.value):
+        raise PlanError(f"the solver failed: {report.message or report.status.value}")
+    t0 = time.perf_counter()
+    trades = problem.trades()
+    evaluation = evaluate(h, trades)
+    end = time.perf_counter()
+    seconds = {"build": problem.seconds["build"], "solve": report.seconds, "evaluate": end - t0,
+               "total": end - started}
+    restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
+    return Plan(household=h, trades=trades, evaluation=evaluation, status=report.status,
+                gap=report.gap, model=problem.model_figures(), seconds=seconds,
+                solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": report.method,
+                        "nodes": report.nodes, "mixed_integer": problem.is_mip, **problem.size(),
+                        **({"sifting": report.sifting} if report.sifting else {})},
+                restrictions=restrictions)

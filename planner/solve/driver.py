@@ -1,0 +1,63 @@
+"""Solve a compiled program: the root relaxation, then (with binaries) our branch and bound,
+on sifted relaxations for big programs, or HiGHS's MIP where binaries are many or integers
+appear. The answer's solution is handed back to cvxpy, which sets every variable's value.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import cvxpy as cp
+import numpy as np
+
+from .branch_and_bound import branch_and_bound
+from .highs import HighsLp
+from .options import Method, SolverOptions
+from .relaxation import LpState, SolverAnswer
+from .rounding import round_and_prove
+from .sifting import SiftedLp
+
+
+def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variable] = (),
+          sift: list[cp.Variable] = (), trade: list[cp.Variable] = (),
+          links: list[tuple[int, cp.Variable]] = ()) -> tuple[SolverAnswer, HighsLp]:
+    """Solve to within ``options.abs_gap`` (dollars of objective) or stop at its time limit.
+
+    ``priority``: binaries to branch on first (the few that shape everything else).
+    ``sift``: variables with many bounded columns (dollars sold per lot, bought per account
+    and security): the branch and bound's relaxations after the root are solved on a working
+    set of them (:mod:`planner.solve.sifting`), still exactly.
+    ``trade`` and ``links``: the trade variables, and the integers that belong to one trade
+    column each (``(k, variable)``: aligned with ``trade[k]``: share counts, trade
+    indicators); with links the program is solved by :mod:`planner.solve.rounding`.
+    """
+    start = time.perf_counter()
+    model = HighsLp(problem, options)
+    root = model.root(time_left=options.time_limit_s)
+    if root.state is not LpState.OPTIMAL:
+        return SolverAnswer(root.state, np.inf, np.inf, time.perf_counter() - start, 0, Method.LP), model
+    if not model.is_mip:
+        model.unpack(root.x, root.value)
+        return SolverAnswer(LpState.OPTIMAL, root.value, root.value, time.perf_counter() - start, 0,
+                            Method.LP, root.x), model
+    if links:
+        columns = [model.columns_of_vector(v) for v in trade]
+        offsets = np.cumsum([0] + [len(c) for c in columns])
+        linked = [(offsets[k] + np.arange(v.size), model.columns_of_vector(v)) for k, v in links]
+        answer = round_and_prove(model, root.value, root.x, options.abs_gap, options.time_limit_s,
+                                 start, np.concatenate(columns), linked)
+    elif len(model.integer) or len(model.binary) > options.max_binaries:
+        answer = model.mip(options.time_limit_s - (time.perf_counter() - start), None)
+    elif sift:
+        basis = model.get_basis()
+        relax = SiftedLp(model, root.x, model.reduced_costs(), basis,
+                         np.concatenate([model.columns_of_vector(v) for v in sift]))
+        answer = branch_and_bound(model, relax, root.value, root.x, options, start,
+                                  model.columns_of(list(priority)), root_basis=basis)
+        answer = replace(answer, sifting=relax.stats)
+    else:
+        answer = branch_and_bound(model, model, root.value, root.x, options, start,
+                                  model.columns_of(list(priority)))
+    if np.isfinite(answer.objective):
+        model.unpack(answer.x, answer.objective)
+    return replace(answer, seconds=time.perf_counter() - start), model

@@ -1,0 +1,268 @@
+"""The program as one HiGHS LP: compiled by cvxpy, solved by highspy, handed back to cvxpy.
+
+This is the only module that touches cvxpy's internals: ``get_problem_data`` (the matrices
+and the inverse chain), the inverse data's ``var_offsets`` and ``OFFSET``, HiGHS's
+``dims_to_solver_dict`` and ``unpack_results``. They are not public API: pyproject.toml pins
+the cvxpy range this is tested with, and ``tests/test_solve.py`` fails loudly when a new
+cvxpy changes them.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import cvxpy as cp
+import cvxpy.settings as s
+import highspy as hp
+import numpy as np
+from cvxpy.reductions.solvers.conic_solvers.highs_conif import dims_to_solver_dict
+
+from .options import Method, SolverOptions
+from .relaxation import LpAnswer, LpState, SolverAnswer
+
+
+@functools.cache
+def _silence_banner() -> None:
+    """HiGHS prints a banner when its first instance is made: make that one with stdout closed."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            hp.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs(options: dict[str, object]) -> hp.Highs:
+    """A silent HiGHS instance with ``options`` set."""
+    _silence_banner()
+    highs = hp.Highs()
+    highs.setOptionValue("output_flag", False)
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
+    return highs
+
+
+def lp_state(status: hp.HighsModelStatus) -> LpState:
+    if status == hp.HighsModelStatus.kTimeLimit:
+        return LpState.TIME_LIMIT
+    if status == hp.HighsModelStatus.kOptimal:
+        return LpState.OPTIMAL
+    if status == hp.HighsModelStatus.kObjectiveBound:
+        return LpState.CUTOFF
+    if status in (hp.HighsModelStatus.kInfeasible, hp.HighsModelStatus.kUnboundedOrInfeasible):
+        return LpState.INFEASIBLE
+    return LpState.ERROR
+
+
+def set_time_limit(highs: hp.Highs, seconds: float) -> None:
+    """HiGHS's time_limit is read against its own run clock, which counts every run of an
+    instance: set it that many seconds past the clock."""
+    if not np.isfinite(seconds):
+        highs.setOptionValue("time_limit", hp.kHighsInf)
+    else:
+        highs.setOptionValue("time_limit", highs.getRunTime() + max(seconds, 0.1))
+
+
+def warm_solve(highs: hp.Highs, warm_limit: float | None, time_left: float) -> LpState:
+    """One LP solve from the instance's current basis.
+
+    A warm start usually takes a few pivots, but fixing a sign binary can move the whole
+    solution, and then dual simplex from the old basis can take far longer than a cold solve
+    (257 s against 18 s on one 1e6-lot book): after ``warm_limit`` seconds (about a cold root
+    solve) the basis is dropped and the LP solved from scratch.
+    """
+    limit = min(warm_limit or np.inf, time_left)
+    set_time_limit(highs, limit)
+    highs.run()
+    status = highs.getModelStatus()
+    if status == hp.HighsModelStatus.kTimeLimit and time_left > limit:
+        highs.clearSolver()
+        set_time_limit(highs, time_left - limit)
+        highs.run()
+        status = highs.getModelStatus()
+    return lp_state(status)
+
+
+class HighsLp:
+    """One HiGHS instance holding the compiled program; bounds change, the basis stays.
+
+    A :class:`planner.solve.relaxation.Relaxation`, and the whole program for HiGHS's MIP.
+    """
+
+    def __init__(self, problem: cp.Problem, options: SolverOptions) -> None:
+        data, self.chain, self.inverse = problem.get_problem_data(
+            cp.HIGHS, canon_backend=cp.SCIPY_CANON_BACKEND)
+        self.problem = problem
+        dims = dims_to_solver_dict(data[s.DIMS])
+        A = data[s.A].tocsc()
+        n_eq = dims[s.EQ_DIM]
+        b = data[s.B]
+        self.A, self.cost = A, np.asarray(data[s.C], dtype=float)
+        self.row_lower = np.concatenate([b[:n_eq], np.full(len(b) - n_eq, -hp.kHighsInf)])
+        self.row_upper = np.asarray(b, dtype=float)
+        self.options = options
+        lp = hp.HighsLp()
+        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+        lp.col_cost_ = self.cost
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+        inf = np.full(lp.num_col_, hp.kHighsInf)
+        self.lower = -inf if data[s.LOWER_BOUNDS] is None else data[s.LOWER_BOUNDS].astype(float)
+        self.upper = inf.copy() if data[s.UPPER_BOUNDS] is None else data[s.UPPER_BOUNDS].astype(float)
+        self.binary = np.array(data[s.BOOL_IDX], dtype=np.int64)
+        self.integer = np.array(data[s.INT_IDX], dtype=np.int64)
+        self.lower[self.binary] = np.maximum(self.lower[self.binary], 0.0)
+        self.upper[self.binary] = np.minimum(self.upper[self.binary], 1.0)
+        lp.col_lower_, lp.col_upper_ = self.lower, self.upper
+        self.offset = float(self.inverse[-1][s.OFFSET])
+        self.highs = new_highs(options.highs())
+        self.highs.passModel(lp)
+        self._lp = lp if lp.num_col_ >= options.race_min_columns else None   # for the root's rival
+        self.root_seconds = np.nan        # how long the root relaxation took, once solved
+        self.n = lp.num_col_
+        self.size = {"rows": int(A.shape[0]), "columns": int(A.shape[1]), "nonzeros": int(A.nnz),
+                     "binaries": int(len(self.binary)), "integers": int(len(self.integer))}
+
+    def columns_of(self, variables: list[cp.Variable]) -> np.ndarray:
+        """Solver columns of some scalar variables (cvxpy keeps their ids through the chain)."""
+        offsets = {}
+        for item in self.inverse:
+            offsets.update(getattr(item, "var_offsets", {}) or {})
+        return np.array([offsets[v.id] for v in variables if v.id in offsets], dtype=np.int64)
+
+    def columns_of_vector(self, variable: cp.Variable) -> np.ndarray:
+        """Solver columns of a vector variable."""
+        first = self.columns_of([variable])
+        return first[0] + np.arange(variable.size) if len(first) else np.zeros(0, dtype=np.int64)
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(len(self.binary) or len(self.integer))
+
+    def _answer(self, state: LpState) -> LpAnswer:
+        if state is not LpState.OPTIMAL:
+            return LpAnswer(state, np.inf)
+        return LpAnswer(state, self.highs.getInfo().objective_function_value + self.offset,
+                        np.array(self.highs.getSolution().col_value))
+
+    def lp(self, fixed: dict[int, float], warm_limit: float | None = None,
+           time_left: float = np.inf, cutoff: float = np.inf, max_rounds: int = 1) -> LpAnswer:
+        """Solve the relaxation with some binaries fixed; others relaxed to [0, 1].
+
+        Dual simplex raises a lower bound as it goes: once that passes ``cutoff`` HiGHS stops
+        (CUTOFF), which prunes a hopeless node in a few pivots. (``max_rounds`` is for
+        sifting: one solve here is always the whole answer.)"""
+        lo, up = self.lower[self.binary].copy(), self.upper[self.binary].copy()
+        if fixed:
+            keys = np.fromiter(fixed.keys(), dtype=np.int64)
+            vals = np.fromiter(fixed.values(), dtype=float)
+            pos = np.searchsorted(self.binary, keys)
+            lo[pos], up[pos] = vals, vals
+        self.highs.changeColsBounds(len(self.binary), self.binary, lo, up)
+        self.highs.setOptionValue("objective_bound", cutoff - self.offset if np.isfinite(cutoff)
+                                  else hp.kHighsInf)
+        state = warm_solve(self.highs, warm_limit, time_left)
+        self.highs.setOptionValue("objective_bound", hp.kHighsInf)
+        if state is LpState.CUTOFF:
+            return LpAnswer(state, cutoff)
+        return self._answer(state)
+
+    def root(self, time_left: float) -> LpAnswer:
+        """The relaxation from scratch. On a big program a second HiGHS instance races this
+        one on the other core, with presolve on where this one has it off: which is faster
+        varies from book to book (1e6 lots: 9.6 s off against 2.8 s on for one, 2.2 s against
+        3.2 s for another, 4.9 s against 7.8 s for a third). The first to finish is kept; the
+        other is told to stop and left to wind down on its own."""
+        start = time.perf_counter()
+        try:
+            if self._lp is None or (os.cpu_count() or 1) < 2:
+                return self.lp({}, time_left=time_left)
+            return self._answer(self._race(time_left))
+        finally:
+            self.root_seconds = time.perf_counter() - start
+
+    def _race(self, time_left: float) -> LpState:
+        rival = new_highs(self.options.highs())
+        rival.setOptionValue("presolve", "on")
+        rival.passModel(self._lp)
+        self._lp = None
+        racers, finished = [self.highs, rival], queue.Queue()
+
+        def race(k: int) -> None:
+            try:
+                racers[k].run()
+            finally:
+                finished.put(k)
+
+        for k, highs in enumerate(racers):
+            highs.HandleUserInterrupt = True     # so that cancelSolve can stop it
+            set_time_limit(highs, time_left)
+            threading.Thread(target=race, args=(k,), daemon=True).start()
+        winner = finished.get()
+        racers[1 - winner].cancelSolve()
+        self.highs = racers[winner]
+        self.highs.HandleUserInterrupt = False
+        self.highs.setOptionValue("presolve", self.options.highs()["presolve"])
+        return lp_state(self.highs.getModelStatus())
+
+    def reduced_costs(self) -> np.ndarray:
+        return np.asarray(self.highs.getSolution().col_dual)
+
+    def get_basis(self) -> hp.HighsBasis:
+        return self.highs.getBasis()
+
+    def set_basis(self, basis: hp.HighsBasis | None) -> None:
+        if basis is not None:
+            self.highs.setBasis(basis)
+
+    def mip(self, time_limit: float, incumbent: np.ndarray | None,
+            presolve_rule_off: int | None = None) -> SolverAnswer:
+        """HiGHS's own branch and bound on the whole program (``presolve_rule_off``: the
+        presolve rules switched off, the options' by default)."""
+        start = time.perf_counter()
+        self.highs.changeColsBounds(len(self.binary), self.binary, self.lower[self.binary],
+                                    self.upper[self.binary])
+        ints = np.concatenate([self.binary, self.integer])
+        self.highs.changeColsIntegrality(len(ints), ints, np.full(len(ints), hp.HighsVarType.kInteger))
+        set_time_limit(self.highs, time_limit)
+        # Branch and bound needs presolve, but not the parallel rows/columns rule.
+        self.highs.setOptionValue("presolve", "on")
+        self.highs.setOptionValue("presolve_rule_off", self.options.presolve_rule_off
+                                  if presolve_rule_off is None else presolve_rule_off)
+        if incumbent is not None:
+            sol = hp.HighsSolution()
+            sol.col_value = list(incumbent)
+            sol.value_valid = True
+            self.highs.setSolution(sol)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        info = self.highs.getInfo()
+        seconds = time.perf_counter() - start
+        if status in (hp.HighsModelStatus.kInfeasible, hp.HighsModelStatus.kUnboundedOrInfeasible):
+            return SolverAnswer(LpState.INFEASIBLE, np.inf, np.inf, seconds, 0, Method.HIGHS_MIP)
+        if info.primal_solution_status != 2:   # no feasible solution
+            state = LpState.TIME_LIMIT if status == hp.HighsModelStatus.kTimeLimit else LpState.ERROR
+            return SolverAnswer(state, np.inf, -np.inf, seconds, 0, Method.HIGHS_MIP)
+        objective = info.objective_function_value + self.offset
+        bound = info.mip_dual_bound + self.offset if np.isfinite(info.mip_dual_bound) else -np.inf
+        state = LpState.OPTIMAL if status == hp.HighsModelStatus.kOptimal else LpState.TIME_LIMIT
+        return SolverAnswer(state, objective, min(bound, objective), seconds, int(info.mip_node_count),
+                            Method.HIGHS_MIP, np.array(self.highs.getSolution().col_value))
+
+    def unpack(self, x: np.ndarray, objective: float) -> None:
+        """Hand a solution back to cvxpy, which sets every variable's value."""
+        info = SimpleNamespace(objective_function_value=objective - self.offset, ipm_iteration_count=0,
+                               crossover_iteration_count=0, pdlp_iteration_count=0,
+                               qp_iteration_count=0, simplex_iteration_count=0)
+        solution = SimpleNamespace(col_value=list(x), row_dual=[0.0] * self.highs.getNumRow())
+        self.problem.unpack_results({"solution": solution, "info": info, "model_status": "kOptimal",
+                                     "run_time": 0.0}, self.chain, self.inverse)
