@@ -6,7 +6,10 @@ and can be overridden from Python or the command line with :func:`dataclasses.re
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields
+
+import numpy as np
 
 from .enums import DriftShape, FilingStatus
 
@@ -129,8 +132,9 @@ def range_error(key: str, value: object) -> str | None:
     if key not in RANGES or value is None:
         return None
     low, high, low_open = RANGES[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         return f"expected a number, got {value!r}"
+    value = float(value)
     if math.isnan(value) or (math.isinf(value) and high != math.inf):
         return f"expected a number, got {value!r}"
     if value < low or (low_open and value == low) or value > high:
