@@ -68,6 +68,8 @@ class Rule(StrEnum):
     CONCENTRATION = "concentration"
     TAX_BUDGET = "tax_budget"
     GAIN_BUDGET = "gain_budget"
+    PRICE = "price"                     # a trade price off the quote by more than spread + tolerance
+    DATE = "date"                       # a trade dated outside the plan's window
 
 
 class SolveStatus(StrEnum):

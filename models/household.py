@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .dates import to_day
 from .errors import InputError
 from .settings import PlanSettings, TaxProfile
@@ -21,6 +22,10 @@ from .tables import Accounts, Cashflows, History, Lots, Securities, Targets
 from .validation import ACCOUNT_TYPES, Columns
 
 CASH_CLASS = "cash"
+# Plain cash flows dated as_of ... as_of + 30 days are cash of the plan (deposits to invest,
+# withdrawals it must fund); earlier ones are already in accounts.csv's cash, later ones are
+# not this plan's. Scheduled purchases of any date still count for the wash-sale rule.
+CASHFLOW_HORIZON = np.timedelta64(30, "D")
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +41,18 @@ class Household:
     cashflows: Cashflows
     buy_menu: np.ndarray          # bool (accounts × securities): allowed.csv, True where absent
     name: str = field(default="household")
+
+    def __post_init__(self) -> None:
+        schema.check_profile(self.tax, self.settings)
+        if not self.total_value > 0:
+            where = "lots.csv holds no shares and accounts.csv no cash" if self.total_value == 0 \
+                else f"worth {self.total_value:,.2f} after the withdrawals of cashflows.csv"
+            raise InputError("accounts.csv", f"the household is worth nothing ({where}); there "
+                             "is nothing to plan or weigh")
+        if not self.allocation_value > 0:     # weights are fractions of it
+            raise InputError("accounts.csv", f"the reserves ({self.reserve_total:,.2f}) take the "
+                             f"whole household ({self.total_value:,.2f}): nothing is left to allocate",
+                             column="reserve")
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -60,10 +77,6 @@ class Household:
         out = cls(as_of=as_of_day, tax=tax or TaxProfile(), settings=settings or PlanSettings(),
                   accounts=acc, securities=sec, lots=lot, targets=tgt, history=hist,
                   cashflows=flows, buy_menu=menu, name=name)
-        if out.reserve_total > 0 and out.allocation_value <= 0:
-            raise InputError("accounts.csv", f"the reserves ({out.reserve_total:,.2f}) take the "
-                             f"whole household ({out.total_value:,.2f}): nothing is left to allocate",
-                             column="reserve")
         return out
 
     def with_settings(self, **changes: Any) -> "Household":
@@ -72,9 +85,6 @@ class Household:
         A band given here is explicit (command line, Python, a batch grid): it overrides the
         household's bands, the per-class ones of ``targets.csv`` included (SPEC §3 Band).
         """
-        from .settings import check_setting
-        for key, value in changes.items():
-            check_setting(key, value)
         out = replace(self, settings=replace(self.settings, **changes))
         if "band" in changes and not np.isnan(self.targets.band).all():
             out = replace(out, targets=replace(self.targets, band=np.full(len(self.targets), np.nan)))
@@ -164,9 +174,12 @@ class Household:
 
     @cached_property
     def account_flows(self) -> np.ndarray:
-        """Deposits minus withdrawals per account (cash flows without a symbol), dollars."""
-        plain = ~self.cashflows.is_purchase
-        return np.bincount(self.cashflows.account[plain], self.cashflows.amount[plain],
+        """Deposits minus withdrawals per account (cash flows without a symbol dated from as_of
+        to as_of + 30 days), dollars."""
+        flows = self.cashflows
+        plain = ~flows.is_purchase & (flows.date >= self.as_of) & \
+            (flows.date <= self.as_of + CASHFLOW_HORIZON)
+        return np.bincount(flows.account[plain], flows.amount[plain],
                            minlength=len(self.accounts))
 
     @cached_property
@@ -269,12 +282,12 @@ def _targets(t: Columns) -> Targets:
     t.require("asset_class", "weight")
     classes = t.text("asset_class")
     t.unique("asset_class", classes)
-    weight = t.number("weight", minimum=0.0, what="weight")
+    weight = t.number("weight", minimum=0.0, maximum=1.0, what="weight")
     if abs(weight.sum() - 1.0) > WEIGHT_SUM_TOL:
         raise InputError(t.file, f"weights in rows 2-{len(weight) + 1} sum to {weight.sum():.6g}; "
                          "expected 1 (weights are fractions of the household)",
                          len(weight) + 1 if len(weight) else None, "weight")
-    band = t.number("band", default=np.nan, minimum=0.0, what="band") if t.has("band") else \
+    band = t.number("band", default=np.nan, minimum=0.0, maximum=1.0, what="band (a weight)") if t.has("band") else \
         np.full(len(t), np.nan)
     return Targets(asset_class=classes, weight=weight, band=band)
 

@@ -17,10 +17,13 @@ import pandas as pd
 from .dates import DAY, holding_start, is_long_term, iso
 from .enums import Rule, Term
 from .household import Household
-from .tolerances import GAIN_NOISE, QTY_TOL
+from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
 
+# A plan trades from as_of to as_of + 31 days (the first day a buy no longer washes a loss sold
+# on as_of), and its sales fall in the tax year of as_of, the year the evaluator judges.
+TRADE_WINDOW = np.timedelta64(31, "D")
 
 
 @dataclass
@@ -186,6 +189,8 @@ class _Walker:
         h, t, out = self.h, self.t, self.out
         valid = []
         created = {t.lot_id[i] for i in range(len(t)) if t.is_buy[i] and t.lot_id[i]}
+        creator: dict[str, int] = {}    # new lot id -> the row of the buy that creates it
+        self.check_prices_and_dates()
         for i in t.order():
             where = f"trades row {t.row[i]}"
             account = self.acc_index.get(t.account_id[i])
@@ -200,6 +205,13 @@ class _Walker:
                 if t.lot_id[i] and self.trade_lots.get(t.lot_id[i], -1) >= 0:
                     out.violate(Rule.LOT, f"{where}: buy names lot '{t.lot_id[i]}', which already exists")
                     continue
+                if t.lot_id[i] in creator:
+                    out.violate(Rule.LOT, f"{where}: buy names new lot '{t.lot_id[i]}', which the buy "
+                                          f"of trades row {creator[t.lot_id[i]]} already creates; "
+                                          "each new lot needs its own lot_id (this buy is not applied)")
+                    continue
+                if t.lot_id[i]:
+                    creator[t.lot_id[i]] = int(t.row[i])
                 if not h.can_buy[account, security]:
                     why = "buying it is forbidden (securities.csv buy=false)" if not \
                         h.securities.can_buy[security] else "it is not on the account's menu (allowed.csv)"
@@ -223,6 +235,33 @@ class _Walker:
                     out.violate(Rule.ALLOWED, f"{where}: selling {t.symbol[i]} is forbidden (securities.csv sell=false)")
             valid.append(int(i))
         return valid
+
+    def check_prices_and_dates(self) -> None:
+        """Prices off the quote and dates outside the plan's window are violations (the rows
+        still apply, so the tax and drift reported are those of the list as written)."""
+        h, t, out = self.h, self.t, self.out
+        if not len(t):
+            return
+        sec = h.securities.index
+        position = np.array([sec.get(s, -1) for s in t.symbol], dtype=np.int64)
+        known = position >= 0
+        quote = np.where(known, h.securities.price[position], np.nan)
+        allowed = quote * (h.securities.spread_bps[position] * 1e-4 + PRICE_TOL)
+        off = known & (np.abs(t.price - quote) > allowed + 1e-9)
+        for i in np.flatnonzero(off):
+            out.violate(Rule.PRICE, f"trades row {t.row[i]}: {t.action_word(i)} at {t.price[i]:,.4f}, "
+                        f"off the quote {quote[i]:,.4f} of {t.symbol[i]} by more than its spread plus "
+                        f"{PRICE_TOL:.0%}")
+        year_end = (h.as_of.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1
+        for i in np.flatnonzero((t.date < h.as_of) | (t.date > h.as_of + TRADE_WINDOW) |
+                                (~t.is_buy & (t.date > year_end))):
+            if t.date[i] < h.as_of:
+                why = f"before as_of {h.as_of}: a plan trades from as_of on"
+            elif t.date[i] > h.as_of + TRADE_WINDOW:
+                why = f"more than 31 days after as_of {h.as_of}, outside the plan's window"
+            else:
+                why = f"after {year_end}: its gain or loss falls in a later tax year than the one judged"
+            out.violate(Rule.DATE, f"trades row {t.row[i]}: {t.action_word(i)} dated {t.date[i]}, {why}")
 
     def default_lot(self, account: int, security: int) -> str | None:
         """The lot a tax-advantaged sell without lot_id sells: the position's first lot."""
@@ -276,6 +315,10 @@ class _Walker:
         if not st.held:
             out.violate(Rule.LOT, f"trades row {t.row[i]}: lot '{st.lot_id}' is sold before the buy "
                                   "that creates it")
+            return False
+        if t.date[i] < st.acquired:
+            out.violate(Rule.LOT, f"trades row {t.row[i]}: lot '{st.lot_id}' is sold on {t.date[i]}, "
+                                  f"before it was acquired on {st.acquired}")
             return False
         quantity, held = float(t.quantity[i]), st.quantity
         if quantity > held * (1 + QTY_TOL) + QTY_TOL:

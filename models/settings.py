@@ -5,11 +5,7 @@ and can be overridden from Python or the command line with :func:`dataclasses.re
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, fields
-
-import numpy as np
 
 from .enums import DriftShape, FilingStatus
 
@@ -110,44 +106,3 @@ class PlanSettings:
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
-
-
-# The range of each numeric setting, beside the definitions above: (low, high, low_open).
-# A setting outside its range, or a true/false where a number belongs, is an input error.
-RANGES: dict[str, tuple[float, float, bool]] = {
-    "band": (0.0, 1.0, False),                 # a weight: 0.05 is ±5 pp; 3 is no band
-    "relative_band": (0.0, 1.0, True),
-    "partial": (0.0, 1.0, True),
-    "drift_penalty_bp": (0.0, math.inf, False),
-    "min_trade_usd": (0.0, math.inf, False),
-    "commission_usd": (0.0, math.inf, False),
-    "max_weight": (0.0, 1.0, True),
-    "time_limit_s": (0.0, math.inf, True),
-    "mip_gap_abs_fraction": (0.0, 1.0, False),
-}
-
-
-def range_error(key: str, value: object) -> str | None:
-    """Why ``value`` is not a valid ``[plan] key`` number (None when it is, or not numeric)."""
-    if key not in RANGES or value is None:
-        return None
-    low, high, low_open = RANGES[key]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        return f"expected a number, got {value!r}"
-    value = float(value)
-    if math.isnan(value) or (math.isinf(value) and high != math.inf):
-        return f"expected a number, got {value!r}"
-    if value < low or (low_open and value == low) or value > high:
-        what = {"band": "a weight between 0 and 1 (0.05 = ±5 percentage points)"}.get(
-            key, f"a number {'>' if low_open else '>='} {low:g}" +
-            (f" and <= {high:g}" if high != math.inf else ""))
-        return f"expected {what}, got {value:g}"
-    return None
-
-
-def check_setting(key: str, value: object) -> None:
-    """Raise :class:`InputError` for a ``[plan]`` setting given from Python out of its range."""
-    message = range_error(key, value)
-    if message:
-        from .errors import InputError
-        raise InputError("settings", message, column=key)

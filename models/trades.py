@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .inputs import read_csv
 from .validation import Columns
 
 TRADE_COLUMNS = ["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]
 # A plan's trades.csv (SPEC §4): the trade list and what each trade does and why.
 PLAN_TRADE_COLUMNS = TRADE_COLUMNS + ["amount", "cost_basis", "realized_gain", "term", "reason"]
-_TEXT = {c: str for c in ("account_id", "symbol", "action", "lot_id", "term", "reason")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +36,9 @@ class TradeList:
     @property
     def amount(self) -> np.ndarray:
         return self.quantity * self.price
+
+    def action_word(self, i: int) -> str:
+        return "buy" if self.is_buy[i] else "sell"
 
     def order(self) -> np.ndarray:
         """Positions in the order the rows apply: by date, then file order."""
@@ -63,15 +65,10 @@ class TradeList:
                    is_buy=t.choice("action", t.text("action"), ["buy", "sell"]) == "buy",
                    quantity=t.number("quantity", positive=True, what="quantity of shares"),
                    price=t.number("price", positive=True, what="price"),
-                   lot_id=t.text("lot_id", default=""), row=np.arange(len(t)) + 2)
+                   lot_id=t.text("lot_id", default=""), row=t.lines.astype(np.int64))
 
     @classmethod
     def read_csv(cls, path: str | Path, as_of) -> "TradeList":
+        """Read a trade list through the project's one CSV reader (:mod:`models.inputs`)."""
         path = Path(path)
-        if not path.is_file():
-            raise InputError(path.name, f"trade list not found at {path}")
-        try:
-            frame = pd.read_csv(path, dtype=_TEXT, skipinitialspace=True)
-        except pd.errors.EmptyDataError:
-            raise InputError(path.name, "the file is empty; expected a header row") from None
-        return cls.from_frame(frame, as_of, path.name)
+        return cls.from_frame(read_csv(path, required=True, what="trade list"), as_of, path.name)

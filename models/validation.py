@@ -11,6 +11,7 @@ import pandas as pd
 
 from .enums import AccountType
 from .errors import InputError
+from .inputs import parse_numbers
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -70,33 +71,33 @@ class Columns:
         return out
 
     def number(self, column: str, *, default: float | None = None, minimum: float | None = None,
-               positive: bool = False, what: str = "a number") -> np.ndarray:
+               maximum: float | None = None, positive: bool = False,
+               what: str = "a number") -> np.ndarray:
         if not self.has(column):
             if default is None:
                 self.require(column)
             return np.full(len(self), default, dtype=float)
         values = self.frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            numbers = values.to_numpy(dtype=float, na_value=np.nan)
-            bad = np.isnan(numbers) if default is None else np.zeros(len(numbers), bool)
-        else:
-            parsed = pd.to_numeric(values.astype(str).str.strip().str.replace(",", ""), errors="coerce")
-            numbers = parsed.to_numpy(dtype=float, na_value=np.nan)
-            blank = self._blank(values)
-            bad = np.isnan(numbers) & ~(blank & (default is not None))
+        numbers, blank, bad = parse_numbers(values)
+        if default is None:
+            bad |= blank
         if bad.any():
             row = np.flatnonzero(bad)[0]
-            self.fail(f"expected {what}, got '{self.frame[column].iloc[row]}'", row, column)
+            got = values.iloc[row]
+            shown = "an empty cell" if blank[row] else f"'{str(got).strip()}'"
+            self.fail(f"expected {what}, got {shown}"
+                      + (" (thousands groups are 1,234.5)" if "," in str(got) else ""), row, column)
         if default is not None:
-            numbers = np.where(np.isnan(numbers), default, numbers)
-        if np.isinf(numbers).any():
-            self.fail(f"expected {what}, got infinity", np.flatnonzero(np.isinf(numbers))[0], column)
+            numbers = np.where(blank, default, numbers)
         if positive and (numbers <= 0).any():
             self.fail(f"expected a positive {what}, got {numbers[numbers <= 0][0]:g}",
                       np.flatnonzero(numbers <= 0)[0], column)
         if minimum is not None and (numbers < minimum).any():
             row = np.flatnonzero(numbers < minimum)[0]
             self.fail(f"expected {what} of at least {minimum:g}, got {numbers[row]:g}", row, column)
+        if maximum is not None and (numbers > maximum).any():
+            row = np.flatnonzero(numbers > maximum)[0]
+            self.fail(f"expected {what} of at most {maximum:g}, got {numbers[row]:g}", row, column)
         return numbers
 
     def day(self, column: str) -> np.ndarray:

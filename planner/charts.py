@@ -3,6 +3,7 @@ tax-versus-drift frontier. PNG files via matplotlib's non-interactive backend.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import matplotlib
 
@@ -12,7 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
-def allocation_chart(drift: dict, path: str | Path, title: str = "Allocation") -> Path:
+def allocation_chart(drift: dict, path: str | Path | IO[bytes], title: str = "Allocation") -> Path | IO[bytes]:
+    """Weights before and after against target and band, as a PNG at ``path`` (or into a file)."""
     classes = list(drift["target"])
     x = np.arange(len(classes))
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(classes)), 4))
@@ -27,13 +29,14 @@ def allocation_chart(drift: dict, path: str | Path, title: str = "Allocation") -
     ax.set_title(f"{title} (line: target, shade: band)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
-    return Path(path)
+    return Path(path) if isinstance(path, (str, Path)) else path
 
 
-def frontier_chart(frontier: pd.DataFrame, path: str | Path, points: pd.DataFrame | None = None,
-                   title: str = "Tax cost versus drift") -> Path:
+def frontier_chart(frontier: pd.DataFrame, path: str | Path | IO[bytes],
+                   points: pd.DataFrame | None = None,
+                   title: str = "Tax cost versus drift") -> Path | IO[bytes]:
     """The optimizer's frontier as a line; optional labelled points (e.g. heuristics)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     f = frontier.sort_values("drift_after")
@@ -49,6 +52,6 @@ def frontier_chart(frontier: pd.DataFrame, path: str | Path, points: pd.DataFram
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
-    return Path(path)
+    return Path(path) if isinstance(path, (str, Path)) else path

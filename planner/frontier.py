@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.errors import InputError, PlanError
 from models.household import Household
+from models.schema import plan_setting
 
 from .judge import judge
 from .problem import PlanProblem
@@ -23,10 +24,9 @@ def parse_penalties(text: str | None) -> tuple[float, ...]:
     """Drift penalties from the command line ("0,1,10"), or the default sweep."""
     if not text:
         return DEFAULT_PENALTIES_BP
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise InputError("--penalties", f"expected comma-separated numbers, got '{text}'") from None
+    def fail(message: str):
+        raise InputError("--penalties", f"{message} (comma-separated numbers, e.g. 0,1,10)")
+    return tuple(plan_setting("drift_penalty_bp", x, fail) for x in text.split(","))
 
 
 def frontier(household: Household, penalties_bp: tuple[float, ...] = DEFAULT_PENALTIES_BP) -> pd.DataFrame:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from models.errors import InputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,3 +60,59 @@ def atomic_folder(folder: str | Path, fill: Callable[[Path], Any]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def check_out(out: str | Path, names: Sequence[str] = (), argument: str = "--out") -> Path:
+    """Refuse an output folder that cannot take ``names`` before any work is done.
+
+    ``out`` may not exist yet, but it may not be a file nor lie under one; each of ``names``
+    already in it must be a file (a folder named ``summary.json`` would stop the write half-way).
+    """
+    out = Path(out)
+    for parent in [out, *out.parents]:
+        if parent.exists() and not parent.is_dir():
+            where = "is a file" if parent == out else f"is under {parent}, which is a file"
+            raise InputError(argument, f"{out} {where}; expected a folder")
+        if parent.is_dir():
+            break
+    for name in names:
+        target = out / name
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise InputError(argument, f"{target} is not a file and would not be replaced "
+                                    f"by the new {name}; nothing was written")
+    return out
+
+
+def write_all(out: str | Path, files: Mapping[str, Callable[[IO[bytes]], Any]]) -> Path:
+    """Write every file of ``files`` into ``out``, all or none.
+
+    Each is written to a hidden temporary name beside its target and fsynced; only when every
+    one is whole are they renamed into place. A failure leaves ``out`` as it was (no temporary
+    file, no old file replaced) and is reported as an :class:`InputError` on ``--out``.
+    """
+    out = check_out(out, list(files))
+    made = not out.exists()
+    written: list[tuple[Path, Path]] = []
+    done = False
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, write in files.items():
+            tmp = _hidden(out / name, ".tmp")
+            written.append((tmp, out / name))
+            with open(tmp, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, target in written:
+            os.replace(tmp, target)
+        done = True
+    except OSError as error:
+        raise InputError("--out", f"cannot write {error.filename or out}: "
+                                f"{error.strerror or error}; nothing was written") from None
+    finally:
+        if not done:
+            for tmp, _ in written:
+                tmp.unlink(missing_ok=True)
+            if made:
+                shutil.rmtree(out, ignore_errors=True)
+    return out

@@ -156,7 +156,8 @@ class PlanProblem:
             return SolveReport(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = _STATUS.get(out.status, SolveStatus.ERROR)
         found = np.isfinite(out.objective)
-        message = "no plan found within the time limit" if status is SolveStatus.TIME_LIMIT and not found else ""
+        message = ("no plan found within the time limit" if status is SolveStatus.TIME_LIMIT and not found
+                   else f"HiGHS ended in state '{out.status.value}'" if status is SolveStatus.ERROR else "")
         return SolveReport(status, out.gap if found else np.inf, out.seconds, message, out.method, out.nodes,
                            out.sifting)
 

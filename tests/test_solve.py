@@ -153,3 +153,13 @@ def test_an_lp_answers_from_the_root():
     answer, _ = solve(problem, SolverOptions())
     assert answer.method is Method.LP and answer.gap == 0.0
     assert answer.objective == pytest.approx(-7.0) and np.allclose(x.value, [1.0, 3.0])
+
+
+def test_a_single_thread_solve_after_a_default_one_in_the_same_process_is_answered(example):
+    """HiGHS's process-wide scheduler refuses a run whose thread count differs from the one it
+    started with (an error with no message): a batch worker's threads=1 solve after a default
+    solve came back "error". The planner restarts the scheduler when the count changes."""
+    problem = PlanProblem(example("scenario_a"))
+    assert problem.solve(threads=2).status.value == "optimal"
+    assert problem.solve(threads=1).status.value == "optimal"
+    assert problem.solve().status.value == "optimal"

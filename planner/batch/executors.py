@@ -94,7 +94,9 @@ class PoolExecutor(Executor):
 
     def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+        from ..lifeline import die_with_parent   # a SIGKILLed driver leaves no orphan worker
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
+                                         initializer=die_with_parent, initargs=(os.getpid(),))
 
     def submit(self, fn, item):
         return self._pool.submit(fn, item)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from models import schema
+from models.inputs import read_text
 from models.loading import coerce_setting
 from models.synthetic import SyntheticSpec, generate_household
 from models.enums import FilingStatus
@@ -20,7 +22,6 @@ from models.settings import PlanSettings
 from ..io import atomic_folder
 
 DEFAULT_CHUNK_SIZE = 8        # runs per task: one program build amortized over up to 8 solves
-TAX_RATES = ("short_term_rate", "long_term_rate", "deduction_rate", "carryforward_value")
 AMOUNTS = {"realized": "realized_", "carryforward": "carryover_"}   # section -> TaxProfile prefix
 
 
@@ -41,19 +42,9 @@ def coerce_key(key: str, value: Any, fail: Callable[[str], Any]) -> Any:
             if value not in choices:
                 fail(f"expected one of {', '.join(choices)}, got {value!r}")
             return value
-        if name not in TAX_RATES:
-            fail(f"unknown key; expected tax. and one of {', '.join(TAX_RATES)}, filing_status")
-        number = _number(value, fail)
-        if not 0 <= number <= 1:
-            fail(f"expected a rate as a decimal (0.37, not 37), got {number:g}")
-        return number
+        return schema.check("tax", name, value, fail)   # the one validator, as household.toml
     if section in AMOUNTS:
-        if name not in ("short_term", "long_term"):
-            fail(f"unknown key; expected {section}.short_term or {section}.long_term")
-        number = _number(value, fail)
-        if section == "carryforward" and number < 0:
-            fail(f"a carryover is a positive amount of loss, got {number:g}")
-        return number
+        return schema.check(section, name, value, fail)
     if section == "prices":
         number = _number(value, fail)
         if number <= 0:
@@ -137,10 +128,9 @@ class Grid:
     @classmethod
     def from_toml(cls, path: str | Path) -> "Grid":
         path = Path(path)
-        if not path.is_file():
-            raise InputError(str(path), "grid file not found")
+        text = read_text(path, what="grid file")   # absent, unreadable, a folder, not UTF-8: named
         try:
-            doc = tomllib.loads(path.read_text())
+            doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise InputError(path.name, f"not valid TOML: {error}") from None
         return cls.from_dict(doc, base=path.resolve().parent, source=path.name)

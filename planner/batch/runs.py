@@ -57,9 +57,12 @@ def household_digest(folder: Path) -> str:
         if not path.is_file():
             digest.update(b"<absent>\0")
             continue
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as error:   # its runs fail on loading, each stored with the reason
+            digest.update(f"<unreadable: {error.strerror}>".encode())
         digest.update(b"\0")
     return digest.hexdigest()
 

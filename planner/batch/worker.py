@@ -117,7 +117,9 @@ def _solve(r: Run, base, state: _Reuse, task: Task, row: dict[str, Any]) -> pd.D
     row["build_seconds"] = time.perf_counter() - t0
     result = problem.solve(threads=task.threads)
     row.update(status=result.status.value, solve_seconds=result.seconds,
-               gap=result.gap if np.isfinite(result.gap) else None, error=result.message)
+               gap=result.gap if np.isfinite(result.gap) else None,
+               error=result.message or (f"the solver stopped with status {result.status.value} and "
+                                        "no message" if result.status is SolveStatus.ERROR else ""))
     if result.status is SolveStatus.INFEASIBLE:
         row["error"] = "infeasible"
         if task.diagnose:              # name the rule that cannot be met (a few more solves)

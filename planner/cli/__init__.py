@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -59,7 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = next((a for a in argv if not a.startswith("-")), None)
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
     try:
-        return command_module(args.command).run(args)
+        status = command_module(args.command).run(args)
+        sys.stdout.flush()     # a closed pipe shows here, not at exit
+        return status
     except PlannerError as error:
         print(f"planner: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # ``planner evaluate ... | head``: the reader has what it wanted; end quietly, as cat does.
+        _stdout_to_devnull()
+        return 128 + 13    # SIGPIPE, as the shell reports it
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null so that Python's flush at exit raises no second BrokenPipeError."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass   # stdout is not a file (a test's StringIO): nothing will be flushed to a pipe

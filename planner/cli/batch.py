@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from models.enums import SolveStatus
 from models.errors import InputError
 
 
@@ -39,4 +41,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     print(f"wrote {Path(args.out) / RUNS_FILE} ({len(results)} runs)")
+    failed = results[results["status"] == SolveStatus.ERROR.value]
+    if len(results) and len(failed) == len(results):    # nothing to show for it: say so, exit 1
+        print(f"planner batch: {len(failed)} of {len(results)} runs failed; the first: "
+              f"{failed['error'].iloc[0] or 'no message'}", file=sys.stderr)
+        return 1
     return 0

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 import pandas as pd
 
 from .options import add_settings_arguments, household_from_args
@@ -20,19 +18,21 @@ def run(args: argparse.Namespace) -> int:
     from ..charts import frontier_chart
     from ..compare import chart_points, run_strategies, table
     from ..frontier import frontier, parse_penalties
+    from .. import io
     household = household_from_args(args)
     penalties = parse_penalties(args.penalties)
+    out = io.check_out(args.out, ("compare.csv", "compare.png"))      # before the solves
     results = run_strategies(household)
     frame = table(results)
     curve = frontier(household, penalties)
     if "tax_cost" not in curve:
         curve = pd.DataFrame({"drift_after": pd.Series([], dtype=float),
                               "tax_cost": pd.Series([], dtype=float)})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "compare.csv", index=False, float_format="%.10g")
-    frontier_chart(curve.dropna(subset=["tax_cost"]), out / "compare.png", points=chart_points(frame),
-                   title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")
+    io.write_all(out, {   # both or neither
+        "compare.csv": lambda f: f.write(frame.to_csv(index=False, float_format="%.10g").encode()),
+        "compare.png": lambda f: frontier_chart(
+            curve.dropna(subset=["tax_cost"]), f, points=chart_points(frame),
+            title=f"Tax cost versus drift: heuristics and the optimizer, {household.name}")})
     print(frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
     for r in results:
         if r.error:

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 from .options import add_settings_arguments, household_from_args
 
 
@@ -15,15 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import io
     from ..charts import frontier_chart
     from ..frontier import frontier, parse_penalties
     household = household_from_args(args)
-    table = frontier(household, parse_penalties(args.penalties))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "frontier.csv", index=False)
-    frontier_chart(table.dropna(subset=["tax_cost"]), out / "frontier.png",
-                   title=f"Tax cost versus drift: {household.name}")
+    penalties = parse_penalties(args.penalties)
+    out = io.check_out(args.out, ("frontier.csv", "frontier.png"))     # before the solves
+    table = frontier(household, penalties)
+    io.write_all(out, {   # both or neither
+        "frontier.csv": lambda f: f.write(table.to_csv(index=False).encode()),
+        "frontier.png": lambda f: frontier_chart(table.dropna(subset=["tax_cost"]), f,
+                                                 title=f"Tax cost versus drift: {household.name}")})
     print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
     print(f"\nwrote {out / 'frontier.csv'}, {out / 'frontier.png'}")
     return 0

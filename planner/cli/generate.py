@@ -23,5 +23,12 @@ def run(args: argparse.Namespace) -> int:
         spec.check()
     except ValueError as error:
         raise InputError("planner generate", str(error)) from None
-    print(f"wrote {generate_household(spec, args.folder)}")
+    from ..io import check_out
+    check_out(args.folder, argument="planner generate")
+    try:
+        written = generate_household(spec, args.folder)
+    except OSError as error:
+        raise InputError("planner generate", f"cannot write {error.filename or args.folder}: "
+                         f"{error.strerror or error}") from None
+    print(f"wrote {written}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from models import schema
 from models.errors import InputError
 from models.household import Household
 from models.loading import coerce_setting, load_household
@@ -46,6 +47,29 @@ def settings(args: argparse.Namespace) -> dict:
 
 def household_from_args(args: argparse.Namespace) -> Household:
     """The household folder of ``args.household`` with the settings overrides applied."""
+    return households_from_args(args)[1]
+
+
+def households_from_args(args: argparse.Namespace) -> tuple[Household, Household]:
+    """The household as its folder says, and with the settings overrides applied."""
     household = load_household(args.household)
     overrides = settings(args)
-    return household.with_settings(**overrides) if overrides else household
+    return household, household.with_settings(**overrides) if overrides else household
+
+
+def set_words(base: PlanSettings, used: PlanSettings) -> list[str]:
+    """The ``--set KEY=VALUE`` words that turn ``base`` (household.toml's settings) into
+    ``used``: what ``planner evaluate`` must be given to judge a plan by its own settings."""
+    words = []
+    for key in schema.KEYS:
+        if key.section != "plan" or getattr(base, key.target) == getattr(used, key.target):
+            continue
+        value = getattr(used, key.target)
+        if value is None:
+            text = "none"
+        elif isinstance(value, bool):
+            text = str(value).lower()
+        else:
+            text = str(getattr(value, "value", value))
+        words.append(f"{key.name}={text}")
+    return words

@@ -40,9 +40,27 @@ def _silence_banner() -> None:
         os.close(saved)
 
 
+# The thread count HiGHS's process-wide scheduler was started with (0: HiGHS's default). It
+# starts at the first run and then refuses, with an error and no message, any instance whose
+# ``threads`` option differs: a batch worker solving with threads=1 after a default solve in
+# the same process got "error" on every run.
+_scheduler_threads: int | None = None
+
+
+def _match_scheduler(threads: int) -> None:
+    """Restart HiGHS's scheduler when a run asks for another thread count than it has."""
+    global _scheduler_threads
+    if threads and _scheduler_threads is not None and threads != _scheduler_threads:
+        hp.Highs.resetGlobalScheduler(True)
+        _scheduler_threads = None
+    if _scheduler_threads is None or threads:
+        _scheduler_threads = threads
+
+
 def new_highs(options: dict[str, object]) -> hp.Highs:
     """A silent HiGHS instance with ``options`` set."""
     _silence_banner()
+    _match_scheduler(int(options.get("threads") or 0))
     highs = hp.Highs()
     highs.setOptionValue("output_flag", False)
     for name, value in options.items():
