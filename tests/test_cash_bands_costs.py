@@ -279,7 +279,7 @@ def test_a_small_time_limit_returns_the_best_plan_with_its_gap(monkeypatch):
     assert early.evaluation.violations == []
     assert early.evaluation.objective == pytest.approx(early.model["objective"], abs=TOL)
     monkeypatch.setattr(rounding, "PRESOLVE_PER_ROOT", 0.0)
-    best = plan(h, time_limit_s=60.0, mip_gap_abs_fraction=1e-9)
+    best = plan(h, time_limit_s=5.0, mip_gap_abs_fraction=1e-9)    # any plan: the bound holds
     assert best.objective >= early.objective - early.gap - TOL    # the gap is a true bound
     assert best.objective <= early.objective + TOL
 
