@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/planner plan examples/scenario_a --out out/scenario_a
+	$(BIN)/planner plan examples/scenario_a --out out/scenario_a --report
+	@echo "client report: out/scenario_a/report.html   orders for the desk: out/scenario_a/orders.csv"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

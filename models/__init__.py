@@ -12,4 +12,4 @@ __all__ = [
     "Rule", "SolveStatus", "TaxProfile", "Term", "load_household",
 ]
 
-from . import allocation, dates, inputs, ledger, schema, synthetic, tax, trades, wash_sale  # noqa: E402,F401  (attribute access for planner)
+from . import allocation, dates, importers, inputs, ledger, schedule, schema, synthetic, tax, tax_tables, trades, wash_sale  # noqa: E402,F401  (attribute access for planner)

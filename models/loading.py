@@ -15,6 +15,7 @@ from .enums import FilingStatus
 from .errors import InputError
 from .household import Household
 from .settings import PlanSettings, TaxProfile
+from .tax_tables import shipped_tables
 
 REQUIRED = ("household.toml", "accounts.csv", "securities.csv", "lots.csv", "targets.csv")
 OPTIONAL = ("transactions.csv", "cashflows.csv", "allowed.csv")
@@ -36,23 +37,25 @@ def load_household(folder: str | Path) -> Household:
     if not is_folder:
         what = "does not exist" if not os.path.lexists(folder) else "is not a folder"
         raise InputError(str(folder), f"not a household folder ({what}; expected a directory)")
-    as_of, tax, settings = read_toml(folder / "household.toml")
+    as_of, tax, settings = read_toml(folder / "household.toml", folder)
     frames = {name[:-4]: read_csv(folder / name, required=name in REQUIRED)
               for name in REQUIRED[1:] + OPTIONAL}
     return Household.from_frames(as_of=as_of, tax=tax, settings=settings,
                                  name=folder.resolve().name, **frames)
 
 
-def read_toml(path: Path) -> tuple[date, TaxProfile, PlanSettings]:
+def read_toml(path: Path, folder: Path | None = None) -> tuple[date, TaxProfile, PlanSettings]:
     text = inputs.read_text(path)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(path.name, f"not valid TOML: {error}") from None
-    return parse_toml(doc, text)
+    return parse_toml(doc, text, folder)
 
 
-def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, PlanSettings]:
+def parse_toml(doc: dict[str, Any], text: str = "", folder: Path | None = None
+               ) -> tuple[date, TaxProfile, PlanSettings]:
+    """household.toml's keys, checked; ``folder`` resolves ``[tax] tables`` (default: cwd)."""
     def fail(key: str, message: str):
         raise InputError("household.toml", message, _line_of(text, key), key)
 
@@ -84,7 +87,31 @@ def parse_toml(doc: dict[str, Any], text: str = "") -> tuple[date, TaxProfile, P
             k = schema.key(section, name, located)
             target = "plan" if section in schema.PLAN_SECTIONS else "tax"
             values[target][k.target] = k.kind.check(value, located)
+    _schedule_mode(doc.get("tax", {}), values["tax"], text, folder)
     return as_of, TaxProfile(**values["tax"]), PlanSettings(**values["plan"])
+
+
+def _schedule_mode(section: dict[str, Any], values: dict[str, Any], text: str,
+                   folder: Path | None) -> None:
+    """[tax]: flat rates, or a schedule year with the household's other income (SPEC §2b);
+    never both. Loads a user's tables file and checks the year has tables."""
+    def fail(key: str, message: str):
+        raise InputError("household.toml", f"[tax] {key}: {message}", _line_of(text, key, "tax"), key)
+    year = values.get("schedule")
+    for key in (schema.FLAT_RATES if year is not None else schema.SCHEDULE_ONLY):
+        if key in section:
+            fail(key, f"'{key}' must be absent with schedule = {year}: schedule mode computes the "
+                      "tax from the year's tables; remove one of the two" if year is not None else
+                      f"'{key}' is a schedule-mode key: add schedule = YEAR to [tax] "
+                      "(or remove it to keep flat rates)")
+    if "tables" in values:
+        values["tables"] = shipped_tables().with_file((folder or Path.cwd()) / values["tables"],
+                                                      values["tables"])
+    if year is not None:
+        try:
+            TaxProfile(**values).status_tables
+        except InputError as error:
+            fail("schedule", error.message)
 
 
 def coerce_setting(key: str, value: Any, fail) -> Any:

@@ -41,7 +41,7 @@ class Number:
         number = parse_number(value)
         if number is None:
             fail(f"expected a finite number, got {value!r}")
-        if self.integer and number != int(number):
+        if self.integer and (isinstance(value, float) or number != int(number)):   # 2026.0 too
             fail(f"expected a whole number, got {value!r}")
         if self.low is not None and (number < self.low or (self.open_low and number == self.low)):
             fail(f"expected a number {'above' if self.open_low else 'of at least'} {self.low:g}, got {number:g}")
@@ -78,10 +78,25 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class TablesFile:
+    """The name of a tax tables file beside household.toml (read by the loader), or the tables
+    themselves (from Python)."""
+
+    def check(self, value: Any, fail: Fail) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                fail("expected the name of a tax tables file, got an empty name")
+            return value.strip()
+        if not hasattr(value, "with_file"):
+            fail(f"expected the name of a tax tables file, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
 class Key:
     section: str
     name: str
-    kind: Number | Flag | Choice
+    kind: Number | Flag | Choice | TablesFile
     field: str = ""
 
     @property
@@ -90,6 +105,10 @@ class Key:
 
 
 RATE = Number(0.0, 1.0, rate=True)
+FLAT_RATES = ("short_term_rate", "long_term_rate", "deduction_rate")   # absent in schedule mode
+SCHEDULE_AMOUNTS = ("ordinary_income", "qualified_dividends", "other_investment_income",
+                    "itemized_deductions")
+SCHEDULE_ONLY = (*SCHEDULE_AMOUNTS, "state_rate", "tables")             # need schedule = YEAR
 AMOUNT = Number()                     # dollars, either sign
 LOSS = Number(0.0)                    # a carryover: a positive amount of loss
 FRACTION = Number(0.0, 1.0)
@@ -100,6 +119,14 @@ KEYS: tuple[Key, ...] = (
     Key("tax", "long_term_rate", RATE),
     Key("tax", "deduction_rate", RATE),
     Key("tax", "carryforward_value", RATE),
+    Key("tax", "schedule", Number(1900.0, 2200.0, optional=True, integer=True)),   # SPEC §2b
+    Key("tax", "ordinary_income", Number(0.0)),
+    Key("tax", "qualified_dividends", Number(0.0)),
+    Key("tax", "other_investment_income", Number(0.0)),
+    Key("tax", "itemized_deductions", Number(0.0)),
+    Key("tax", "state_rate", RATE),
+    Key("tax", "deferred_gain_rate", RATE),
+    Key("tax", "tables", TablesFile()),
     Key("realized", "short_term", AMOUNT, "realized_short_term"),
     Key("realized", "long_term", AMOUNT, "realized_long_term"),
     Key("carryforward", "short_term", LOSS, "carryover_short_term"),

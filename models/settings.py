@@ -5,9 +5,11 @@ and can be overridden from Python or the command line with :func:`dataclasses.re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from .enums import DriftShape, FilingStatus
+from .errors import InputError
+from .tax_tables import StatusTables, TablesBook, shipped_tables
 
 
 def _coerce_enums(settings: object) -> None:
@@ -25,7 +27,12 @@ _ENUM_FIELDS = {"FilingStatus": FilingStatus, "DriftShape": DriftShape}
 
 @dataclass(frozen=True)
 class TaxProfile:
-    """Effective marginal rates and the year's tax position before the plan (dollars)."""
+    """The year's tax position before the plan (dollars) and how its tax is computed.
+
+    Flat mode (``schedule`` None, the default): the three effective marginal rates. Schedule
+    mode (``schedule`` a tax year): Form 1040 with that year's tables (SPEC §2b) and the
+    household's other income; the three rates are then unused.
+    """
     filing_status: FilingStatus = FilingStatus.SINGLE
     short_term_rate: float = 0.37        # on net short-term gains
     long_term_rate: float = 0.238        # on net long-term gains
@@ -35,6 +42,15 @@ class TaxProfile:
     realized_long_term: float = 0.0
     carryover_short_term: float = 0.0    # capital-loss carryover into this year (positive)
     carryover_long_term: float = 0.0
+    schedule: int | None = None          # the tax year of §2b's schedule; None: flat rates
+    ordinary_income: float = 0.0         # income other than capital gains and qualified dividends
+    qualified_dividends: float = 0.0     # taxed like long-term gains, stacked on ordinary income
+    other_investment_income: float = 0.0  # interest etc. (inside ordinary_income), for NIIT
+    itemized_deductions: float = 0.0     # the larger of these and the standard deduction is taken
+    state_rate: float = 0.0              # flat state rate on the year's capital result
+    deferred_gain_rate: float = 0.0      # the tax you expect to pay later on a dollar of
+    #                                      unrealized gain, discounted (0: off)
+    tables: TablesBook = field(default_factory=shipped_tables, repr=False)
 
     def __post_init__(self) -> None:
         _coerce_enums(self)
@@ -42,6 +58,44 @@ class TaxProfile:
     @property
     def loss_limit(self) -> float:
         return self.filing_status.loss_deduction_limit
+
+    @property
+    def marginal_rates(self) -> tuple[float, float]:
+        """(short-term, long-term) tax per dollar of more gain: the flat rates, or in schedule
+        mode the year's tax on the next $1,000 of each at the realized amounts so far. For
+        rankings (the heuristics); the tax itself is always the evaluator's."""
+        if self.schedule is None:
+            return self.short_term_rate, self.long_term_rate
+        from .schedule import profile_lines
+        step = 1000.0
+        s = self.realized_short_term - self.carryover_short_term
+        l = self.realized_long_term - self.carryover_long_term
+        base = profile_lines(s, l, self).tax
+        return ((profile_lines(s + step, l, self).tax - base) / step,
+                (profile_lines(s, l + step, self).tax - base) / step)
+
+    def as_dict(self) -> dict:
+        """Plain values for summary.json; the tables as their files and the year's source."""
+        out = {f.name: (v.value if hasattr(v, "value") else v)
+               for f in fields(self) if f.name != "tables" for v in [getattr(self, f.name)]}
+        if self.schedule is not None:
+            year = self.tables.get(self.schedule)
+            out["tables"] = {"files": list(self.tables.files),
+                             "file": year.file if year else None,
+                             "source": year.source if year else None}
+        return out
+
+    @property
+    def status_tables(self) -> StatusTables:
+        """The schedule year's figures for the filing status; InputError if there are none."""
+        year = self.tables.get(self.schedule) if self.schedule is not None else None
+        if year is None:
+            raise InputError("household.toml", f"no tax tables for {self.schedule}: the "
+                             f"tables ({', '.join(self.tables.files)}) have "
+                             f"{', '.join(map(str, self.tables.year_numbers))}; add "
+                             f"[federal.{self.schedule}] to a file named by [tax] tables",
+                             column="schedule")
+        return year.status(self.filing_status)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from .schedule import YearLines, profile_lines
 from .settings import TaxProfile
 
 
@@ -26,13 +29,17 @@ class YearResult:
     carryover_short_term: float  # carried to next year, positive
     carryover_long_term: float
     tax: float
+    lines: YearLines | None = None   # schedule mode: Form 1040's figures (SPEC §2b)
 
     @property
     def carryover(self) -> float:
         return self.carryover_short_term + self.carryover_long_term
 
     def as_dict(self) -> dict[str, float]:
-        return {k: round(v, 6) + 0.0 for k, v in asdict(self).items()}
+        out = {k: v for k, v in asdict(self).items() if k != "lines"}
+        if self.lines is not None:
+            out.update(self.lines.as_dict())
+        return {k: round(v, 6) + 0.0 for k, v in out.items()}
 
 
 def net_year(short_term: float, long_term: float, profile: TaxProfile) -> YearResult:
@@ -45,15 +52,31 @@ def net_year(short_term: float, long_term: float, profile: TaxProfile) -> YearRe
     net_lt = max(0.0, lt_gain - st_loss)          # a short-term loss offsets long-term gain
     total_loss = max(0.0, -(s + l))
     deduction = min(profile.loss_limit, total_loss)
+    lines = profile_lines(s, l, profile) if profile.schedule is not None else None
+    # Capital Loss Carryover Worksheet line 4: the deduction, less what a negative taxable
+    # income left unused (schedule mode); flat mode assumes taxable income is large enough.
+    used = deduction if lines is None else lines.carryover_deduction
     # Capital Loss Carryover Worksheet, lines 8 and 13.
-    carry_st = max(0.0, st_loss - (deduction + lt_gain))
-    carry_lt = max(0.0, lt_loss - (st_gain + max(0.0, deduction - st_loss)))
-    tax = (profile.short_term_rate * net_st + profile.long_term_rate * net_lt
-           - profile.deduction_rate * deduction)
-    return YearResult(short_term, long_term, net_st, net_lt, deduction, carry_st, carry_lt, tax)
+    carry_st = max(0.0, st_loss - (used + lt_gain))
+    carry_lt = max(0.0, lt_loss - (st_gain + max(0.0, used - st_loss)))
+    if lines is None:
+        tax = (profile.short_term_rate * net_st + profile.long_term_rate * net_lt
+               - profile.deduction_rate * deduction)
+    else:
+        tax = lines.tax
+    return YearResult(short_term, long_term, net_st, net_lt, deduction, carry_st, carry_lt, tax,
+                      lines)
 
 
 def tax_cost(with_plan: YearResult, without_plan: YearResult, profile: TaxProfile) -> float:
     """Tax of the year with the plan minus without it, less the value of the extra carryover."""
     return (with_plan.tax - without_plan.tax
             - profile.carryforward_value * (with_plan.carryover - without_plan.carryover))
+
+
+def unrealized_gain(household, account: np.ndarray, security: np.ndarray, quantity: np.ndarray,
+                    cost_basis: np.ndarray) -> float:
+    """Σ over lots in taxable accounts of (value at the household's prices − basis), dollars."""
+    taxable = household.accounts.taxable[np.asarray(account, dtype=np.int64)]
+    value = np.asarray(quantity, float) * household.securities.price[np.asarray(security, dtype=np.int64)]
+    return float(np.sum((value - np.asarray(cost_basis, float))[taxable]))

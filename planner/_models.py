@@ -31,9 +31,9 @@ def _load() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[_PRIVATE] = module
     spec.loader.exec_module(module)
-    for path in sorted(_HERE.glob("*.py")):
-        if path.stem == "__init__":
-            continue
+    modules = [p for p in sorted(_HERE.glob("*.py")) if p.stem != "__init__"]
+    packages = [p.parent for p in sorted(_HERE.glob("*/__init__.py"))]   # models.importers
+    for path in modules + packages:
         ours = importlib.import_module(f"{_PRIVATE}.{path.stem}")
         theirs = sys.modules.setdefault(f"models.{path.stem}", ours)
         if theirs is not ours:

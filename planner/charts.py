@@ -37,15 +37,23 @@ def allocation_chart(drift: dict, path: str | Path | IO[bytes], title: str = "Al
 def frontier_chart(frontier: pd.DataFrame, path: str | Path | IO[bytes],
                    points: pd.DataFrame | None = None,
                    title: str = "Tax cost versus drift") -> Path | IO[bytes]:
-    """The optimizer's frontier as a line; optional labelled points (e.g. heuristics)."""
+    """The optimizer's frontier as a line; optional labelled points (e.g. heuristics), those
+    with a non-empty ``rules_broken`` as red crosses labelled with the rules they break."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     f = frontier.sort_values("drift_after")
     ax.plot(100 * f["drift_after"], f["tax_cost"], marker="o", ms=4, label="optimizer frontier")
     if points is not None:
         for _, row in points.iterrows():
-            ax.scatter(100 * row["drift_after"], row["tax_cost"], s=40, zorder=3)
-            ax.annotate(row["strategy"], (100 * row["drift_after"], row["tax_cost"]),
-                        textcoords="offset points", xytext=(5, 4), fontsize=8)
+            broken = str(row.get("rules_broken", "") or "")
+            label = row["strategy"] + (f" (breaks {broken.replace('+', ', ')})" if broken else "")
+            if broken:   # a plan that breaks a rule is not a point of the same trade-off
+                ax.scatter(100 * row["drift_after"], row["tax_cost"], s=60, marker="X",
+                           color="#b3261e", zorder=3)
+            else:
+                ax.scatter(100 * row["drift_after"], row["tax_cost"], s=40, zorder=3)
+            ax.annotate(label, (100 * row["drift_after"], row["tax_cost"]),
+                        textcoords="offset points", xytext=(5, 4), fontsize=8,
+                        color="#b3261e" if broken else "black")
     ax.set_xlabel("drift after: sum of |weight − target| (pp)")
     ax.set_ylabel("tax cost of the plan ($)")
     ax.set_title(title)

@@ -13,11 +13,13 @@ a table too) with one row per strategy, the optimizer's named ``optimizer``:
 ``turnover``                dollars traded (sells plus buys)
 ``wash_sale_violations``    the evaluator's ``wash_sale`` violations (washed losses)
 ``band_violations``         classes ending outside their band (``band``, ``partial_rebalance``)
+``rules_broken``            every rule the evaluator finds broken, ``+``-joined (empty: none)
 ==========================  ====================================================================
 
-and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
-frontier. From Python, :func:`compare` gives the same table and :func:`run_strategies` each
-strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
+``<strategy>_trades.csv``, each strategy's trade list (trades.csv's columns, money to the
+cent), and ``compare.png``: tax cost against drift, a point per strategy over the optimizer's
+frontier, a strategy that breaks a rule drawn as a red cross labelled with the rules. From
+Python, :func:`compare` gives the same table and :func:`run_strategies` each strategy's trade list, evaluation and run time. The command line is :mod:`planner.cli.compare`.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from models.errors import PlanError
 from .evaluate import Evaluation, evaluate
 
 COLUMNS = ["strategy", "tax_cost", "drift_before", "drift_after", "trades", "turnover",
-           "wash_sale_violations", "band_violations"]
+           "wash_sale_violations", "band_violations", "rules_broken"]
 OPTIMIZER = "optimizer"
 BAND_RULES = {Rule.BAND.value, Rule.PARTIAL_REBALANCE.value}
 
@@ -57,13 +59,14 @@ class StrategyResult:
         """The ``compare.csv`` row."""
         ev = self.evaluation
         if ev is None:
-            return {"strategy": self.strategy, **{c: np.nan for c in COLUMNS[1:]}}
+            return {"strategy": self.strategy, **{c: np.nan for c in COLUMNS[1:-1]}, "rules_broken": ""}
         turnover = float(ev.ledger.trade_amount.sum()) if len(self.trades) else 0.0
         return {"strategy": self.strategy, "tax_cost": ev.tax_cost,
                 "drift_before": ev.drift_before, "drift_after": ev.drift_after,
                 "trades": len(self.trades), "turnover": turnover,
                 "wash_sale_violations": self.count({Rule.WASH_SALE.value}),
-                "band_violations": self.count(BAND_RULES)}
+                "band_violations": self.count(BAND_RULES),
+                "rules_broken": "+".join(sorted({v["rule"] for v in ev.violations}))}
 
 
 def run_strategies(household, heuristics=None, optimizer: bool = True) -> list[StrategyResult]:
@@ -105,7 +108,9 @@ def chart_points(frame: pd.DataFrame) -> pd.DataFrame:
     """One labelled point per distinct (drift, tax cost): strategies that land on the same
     spot share a label (``band_rebalance_hifo = taxmin_lots``) instead of overprinting."""
     points = frame.dropna(subset=["tax_cost"])
-    key = list(zip(points["drift_after"].round(6), points["tax_cost"].round(2)))
+    key = list(zip(points["drift_after"].round(6), points["tax_cost"].round(2),
+                   points["rules_broken"].fillna("")))
     return (points.assign(key=key).groupby("key", sort=False)
             .agg(strategy=("strategy", " = ".join), drift_after=("drift_after", "first"),
-                 tax_cost=("tax_cost", "first")).reset_index(drop=True))
+                 tax_cost=("tax_cost", "first"), rules_broken=("rules_broken", "first"))
+            .reset_index(drop=True))

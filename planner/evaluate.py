@@ -18,7 +18,7 @@ from models.allocation import class_values, drift_penalty, trading_cost, weights
 from models.household import Household
 from models.ledger import Ledger, apply_trades
 from models.rulebook import Outcome, rule_violations
-from models.tax import YearResult, net_year, tax_cost
+from models.tax import YearResult, net_year, tax_cost, unrealized_gain
 from models.trades import TradeList
 
 
@@ -36,10 +36,11 @@ class Evaluation:
     weights_before: np.ndarray
     weights_after: np.ndarray
     violations: list[dict[str, str]]    # {"rule": Rule value, "detail": words}, in rulebook order
+    deferred_gain: float = 0.0    # deferred_gain_rate × the change in unrealized taxable gain
 
     @property
     def objective(self) -> float:
-        return self.tax_cost + self.trading_cost + self.drift_penalty
+        return self.tax_cost + self.trading_cost + self.drift_penalty + self.deferred_gain
 
     @cached_property
     def drift_before(self) -> float:
@@ -92,6 +93,7 @@ class Evaluation:
             "tax_cost": _r(self.tax_cost),
             "trading_cost": _r(self.trading_cost),
             "drift_penalty": _r(self.drift_penalty),
+            "deferred_gain": _r(self.deferred_gain),
             "objective": _r(self.objective),
             "drift": {
                 "before": dict(zip(classes, map(_w, self.weights_before))),
@@ -156,7 +158,22 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     violations += rule_violations(Outcome(h, trades, ledger, w_before, w_after, cost))
     return Evaluation(h, trades, ledger, year, year_without, cost,
                       trading_cost(h, ledger.trade_amount, ledger.trade_security),
-                      drift_penalty(h, w_after), w_before, w_after, violations)
+                      drift_penalty(h, w_after), w_before, w_after, violations,
+                      deferred_gain_value(h, ledger))
+
+
+def deferred_gain_value(h: Household, ledger: Ledger) -> float:
+    """``[tax] deferred_gain_rate`` × (unrealized gain in taxable lots after − before): the
+    tax expected later on the gain the trades leave, discounted; realizing a gain at 0% today
+    makes it negative (0 when the rate is 0, the default)."""
+    rate = h.tax.deferred_gain_rate
+    if not rate:
+        return 0.0
+    lots, after = h.lots, ledger.lots
+    before = unrealized_gain(h, lots.account, lots.security, lots.quantity, lots.cost_basis)
+    return rate * (unrealized_gain(h, after["account"].to_numpy(), after["security"].to_numpy(),
+                                   after["quantity"].to_numpy(), after["cost_basis"].to_numpy())
+                   - before)
 
 
 _WITHOUT: weakref.WeakKeyDictionary[Household, tuple[YearResult, float, float]] = weakref.WeakKeyDictionary()

@@ -161,7 +161,7 @@ class Layout:
         taxable = self.sell_taxable[s]
         gain = np.where(taxable, quantity_s * price_s - basis, 0.0)
         term = np.where(self.sell_long_term[s], Term.LONG.value, Term.SHORT.value)
-        sell_reason = self._sell_reasons(s)
+        sell_reason = self._sell_reasons(s, b)
         price_b = h.securities.price[self.buy_security[b]]
         quantity_b = buy_usd[b] / price_b
         if whole_shares:
@@ -183,7 +183,7 @@ class Layout:
         frame = pd.concat([sells, buys], ignore_index=True)
         return frame[frame["quantity"] > 0].reset_index(drop=True)
 
-    def _sell_reasons(self, s: np.ndarray) -> np.ndarray:
+    def _sell_reasons(self, s: np.ndarray, b: np.ndarray) -> np.ndarray:
         h = self.household
         reason = np.full(len(s), Reason.REBALANCE.value, dtype=object)
         cap = h.settings.max_weight
@@ -194,6 +194,10 @@ class Layout:
         withdrawing = h.account_flows < 0
         reason[withdrawing[self.sell_account[s]]] = Reason.WITHDRAWAL.value
         reason[self.is_loss[s]] = Reason.HARVEST.value
+        if h.tax.deferred_gain_rate:
+            # Gain harvesting: a gain realized and its security bought back in the same plan.
+            rebought = np.isin(self.sell_security[s], self.buy_security[b])
+            reason[self.is_gain[s] & rebought] = Reason.HARVEST.value
         return reason
 
     def _buy_reasons(self, b: np.ndarray, s: np.ndarray, sell_reason: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from .rules import PlanRule, rules_for
 from .solve import Method, SolverOptions, solve
 from .solve.highs import HighsLp
 from .solve.relaxation import LpState
-from .terms import DriftPenalty, TaxCost, TradingCost
+from .terms import DeferredGain, DriftPenalty, TaxCost, TradingCost
 
 # What a re-solve may change without a rebuild (PlanProblem.update), as batch keys name them:
 # each enters the program only through a scalar Parameter (program.Parameters,
@@ -79,10 +79,12 @@ class PlanProblem:
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
+        self.deferred = DeferredGain(p)
         constraints = list(p.constraints)
         for rule in self.rules:
             constraints += rule.constraints(p, self.tax)
-        self.objective = self.tax.expression + self.trading.expression + self.drift.expression
+        self.objective = self.tax.expression + self.trading.expression + self.drift.expression \
+            + self.deferred.expression
         # Branch first on the binaries that shape everything else: the signs of the year's
         # results and cash-first; the per-group wash-sale choices follow.
         self.priority = self.tax.binaries + [b for r in self.rules for b in getattr(r, "priority", [])]
@@ -98,8 +100,9 @@ class PlanProblem:
         """Why ``household`` needs a new program rather than new Parameter values ([] if none).
 
         Tables are compared by identity: derive variants with ``with_tax``/``with_settings``
-        so the unchanged tables are shared. A flip of ``carryforward_value > deduction_rate``
-        adds or drops one of TaxCost's binaries, so it is structural too.
+        so the unchanged tables are shared. A flip of ``carryforward_value`` against the
+        deduction's value (TaxCost.deduction_binary) adds or drops one of TaxCost's binaries,
+        so it is structural too.
         """
         old, new = self.household, household
         reasons = [name for name in _TABLES if getattr(old, name) is not getattr(new, name)]
@@ -108,9 +111,8 @@ class PlanProblem:
         for prefix, before, after in (("tax", old.tax, new.tax), ("plan", old.settings, new.settings)):
             reasons += [f"{prefix}.{f.name}" for f in fields(before) if f"{prefix}.{f.name}" not in RESOLVABLE
                         and getattr(before, f.name) != getattr(after, f.name)]
-        if (old.tax.carryforward_value > old.tax.deduction_rate) != \
-                (new.tax.carryforward_value > new.tax.deduction_rate):
-            reasons.append("tax.carryforward_value > tax.deduction_rate flips")
+        if self.tax.deduction_binary(old.tax) != self.tax.deduction_binary(new.tax):
+            reasons.append("tax.carryforward_value against the deduction's value flips")
         return reasons
 
     def update(self, household: Household) -> bool:
@@ -173,7 +175,8 @@ class PlanProblem:
             value = x.value
             return float(np.sum(value)) if value is not None else float("nan")
         return {"tax_cost": v(self.tax.expression), "trading_cost": v(self.trading.expression),
-                "drift_penalty": v(self.drift.expression), "objective": v(self.objective)}
+                "drift_penalty": v(self.drift.expression),
+                "deferred_gain": v(self.deferred.expression), "objective": v(self.objective)}
 
     def trades(self) -> pd.DataFrame:
         """The solution as a trade list (SPEC §4 columns)."""

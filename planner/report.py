@@ -5,9 +5,23 @@ from typing import Any
 
 import pandas as pd
 
+from .numbers import money as _money
+from .numbers import percent, shares
 
-def _money(x: float) -> str:
-    return f"{x:,.2f}"
+SCHEDULE_KEYS = ("agi", "taxable_income", "federal_income_tax", "niit", "state_tax")
+
+
+
+def people_table(frame: pd.DataFrame, money_columns=(), share_columns=(), weight_columns=()) -> str:
+    """A frame as text for people: money to the cent with separators, shares to the documented
+    precision, weights as percentages, empty for a missing value."""
+    shown = frame.copy().astype(object)
+    for columns, fmt in ((money_columns, _money), (share_columns, shares), (weight_columns, percent)):
+        for c in columns:
+            if c in shown:
+                shown[c] = [("" if pd.isna(x) else fmt(x)) for x in frame[c]]
+    shown = shown.fillna("")
+    return shown.to_string(index=False)
 
 
 def section(title: str, body: str) -> str:
@@ -17,6 +31,7 @@ def section(title: str, body: str) -> str:
 def tax_table(year: dict[str, float], without: dict[str, float] | None, tax_cost: float) -> str:
     keys = ["short_term", "long_term", "net_short_term", "net_long_term", "deduction",
             "carryover_short_term", "carryover_long_term", "tax"]
+    keys += [k for k in SCHEDULE_KEYS if k in year]      # schedule mode (SPEC §2b)
     frame = pd.DataFrame({"with trades": [year[k] for k in keys]}, index=keys)
     if without is not None:
         frame["without"] = [without[k] for k in keys]
@@ -24,10 +39,34 @@ def tax_table(year: dict[str, float], without: dict[str, float] | None, tax_cost
     return body + f"\n\ntax cost of the trades: {_money(tax_cost)}"
 
 
+def objective_text(o: dict[str, float], total: float) -> str:
+    deferred = f" + deferred gain {_money(o['deferred_gain'])}" if o.get("deferred_gain") else ""
+    return (f"tax cost {_money(o['tax_cost'])} + trading cost {_money(o['trading_cost'])} + drift "
+            f"penalty {_money(o['drift_penalty'])}{deferred} = {_money(total)}")
+
+
+def schedule_text(p: dict[str, Any], deferred_gain_rate: float) -> str:
+    """Where the year sits on the 0/15/20% stack, and the gain the plan harvests at 0%."""
+    lines = [f"{p['year']} tables ({p['source'].split(' §')[0]}; the full source in summary.json)",
+             f"taxable income {_money(p['taxable_income'])} after a deduction of "
+             f"{_money(p['deduction_taken'])}; long-term gains and qualified dividends taxed at "
+             f"0%: {_money(p['preferential_at_0'])}, 15%: {_money(p['preferential_at_15'])}, "
+             f"20%: {_money(p['preferential_at_20'])}",
+             f"the 0% rate ends at taxable income {_money(p['zero_rate_top'])} (room left "
+             f"{_money(p['zero_rate_room_left'])}); the 15% rate at {_money(p['fifteen_rate_top'])}"]
+    if p["plan_gain_at_0"] > 0.005:
+        worth = (f"; at deferred_gain_rate {deferred_gain_rate:g} that is worth "
+                 f"{_money(deferred_gain_rate * p['plan_gain_at_0'])} of tax not paid later"
+                 if deferred_gain_rate else "")
+        lines.append(f"the plan realizes {_money(p['plan_gain_at_0'])} of gain at 0% "
+                     f"(gain harvesting{worth})")
+    return "\n".join(lines)
+
+
 def drift_table(drift: dict[str, Any]) -> str:
     frame = pd.DataFrame({"before": drift["before"], "after": drift["after"],
                           "target": drift["target"], "band": drift["band"]})
-    frame = frame.map(lambda x: f"{100 * x:6.2f}%")
+    frame = frame.map(lambda x: f"{percent(x):>7}")
     return frame.to_string() + (f"\n\nsum of |weight - target|: {100 * drift['total_before']:.2f} pp "
                                 f"before, {100 * drift['total_after']:.2f} pp after")
 
@@ -44,15 +83,15 @@ def evaluation_text(result: dict[str, Any]) -> str:
     if len(sales):
         cols = ["lot_id", "account_id", "symbol", "date", "quantity", "proceeds", "basis", "gain",
                 "term", "disallowed", "permanently_disallowed"]
-        parts.append(section("Sales", sales[cols].to_string(index=False, float_format=_money)))
+        parts.append(section("Sales", people_table(
+            sales[cols], money_columns=("proceeds", "basis", "gain", "disallowed", "permanently_disallowed"),
+            share_columns=("quantity",))))
     else:
         parts.append(section("Sales", "none"))
     parts.append(section("Tax year", tax_table(result["year"], result.get("year_without_trades"),
                                                result["tax_cost"])))
     parts.append(section("Allocation", drift_table(result["drift"])))
-    parts.append(section("Objective", f"tax cost {_money(result['tax_cost'])} + trading cost "
-                         f"{_money(result['trading_cost'])} + drift penalty "
-                         f"{_money(result['drift_penalty'])} = {_money(result['objective'])}"))
+    parts.append(section("Objective", objective_text(result, result["objective"])))
     parts.append(section("Violations", violations_table(result["violations"])))
     return "\n".join(parts)
 
@@ -65,19 +104,22 @@ def plan_text(plan) -> str:
     if len(plan.trades):
         cols = ["account_id", "symbol", "action", "quantity", "price", "lot_id", "amount",
                 "realized_gain", "term", "reason"]
-        parts.append(section("Trades", plan.trades[cols].to_string(
-            index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1e3 else f"{x:,.2f}")))
+        trades = plan.trades[cols].copy()
+        trades["realized_gain"] = trades["realized_gain"].where(trades["action"] == "sell")
+        parts.append(section("Trades", people_table(
+            trades, money_columns=("price", "amount", "realized_gain"), share_columns=("quantity",))))
     else:
         parts.append(section("Trades", "none: doing nothing is optimal"))
     parts.append(section("Tax year", tax_table(s["year"], s["year_without_trades"], s["tax_cost"])))
+    if "tax_schedule" in s:
+        parts.append(section("Tax schedule", schedule_text(s["tax_schedule"],
+                                                           s["tax_profile"]["deferred_gain_rate"])))
     parts.append(section("Allocation", drift_table(s["drift"])))
     rows = s["restrictions"]
     parts.append(section("Restrictions (wash sale)", "\n".join(
         f"{r['wash_group']}: no buy before {r['no_buy_before']} ({r['reason']})" for r in rows) or "none"))
     o = s["objective_parts"]
-    parts.append(section("Objective", f"tax cost {_money(o['tax_cost'])} + trading cost "
-                         f"{_money(o['trading_cost'])} + drift penalty {_money(o['drift_penalty'])} "
-                         f"= {_money(s['objective'])}"))
+    parts.append(section("Objective", objective_text(o, s["objective"])))
     sv = s["solver"]
     marker = "" if sv["status"] == "optimal" else "  ** stopped early: best plan found, not proven **"
     parts.append(section("Solver", f"{sv['name']} via {sv['via']}: {sv['status']}, gap "

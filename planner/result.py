@@ -14,11 +14,14 @@ import pandas as pd
 from models.enums import SolveStatus
 from models.household import Household
 from models.ledger import WashRestrictions
+from models.schedule import bracket_position
 from models.trades import PLAN_TRADE_COLUMNS
 
 from .evaluate import Evaluation
 from .io import write_all
+from .numbers import round_money_columns
 
+MONEY_COLUMNS = ("amount", "cost_basis", "realized_gain")   # to the cent in trades.csv
 COMPACT_JSON_FROM_TRADES = 10_000   # summary.json is indented below this many trades
 
 
@@ -79,7 +82,9 @@ class Plan:
             "gap": round(self.gap, 6),
             "objective": ev["objective"],
             "objective_parts": {"tax_cost": ev["tax_cost"], "trading_cost": ev["trading_cost"],
-                                "drift_penalty": ev["drift_penalty"]},
+                                "drift_penalty": ev["drift_penalty"],
+                                **({"deferred_gain": ev["deferred_gain"]}
+                                   if self.household.tax.deferred_gain_rate else {})},
             "model": {k: round(v, 6) for k, v in self.model.items()},
             "year": ev["year"],
             "year_without_trades": ev["year_without_trades"],
@@ -91,14 +96,20 @@ class Plan:
             "cash_after": ev["cash_after"],
             "restrictions": self.restriction_rows(),
             "settings": self.settings_dict(),
-            "tax_profile": {f.name: (v.value if hasattr(v, "value") else v)
-                            for f in fields(self.household.tax)
-                            for v in [getattr(self.household.tax, f.name)]},
+            "tax_profile": self.household.tax.as_dict(),
+            **({"tax_schedule": self.schedule_position()} if self.household.tax.schedule else {}),
             "solver": {**self.solver, "status": self.status.value, "gap": round(self.gap, 6),
                        "seconds": {k: round(v, 4) for k, v in self.seconds.items()}},
             "trades": int(len(self.trades)),
             "turnover": round(float(self.trades["amount"].sum()), 6) if len(self.trades) else 0.0,
         }
+
+    def schedule_position(self) -> dict[str, Any]:
+        """Schedule mode: the year on the 0/15/20% stack with and without the plan."""
+        ev, tax = self.evaluation, self.household.tax
+        position = bracket_position(ev.year.lines, ev.year_without.lines, tax.status_tables)
+        return {"year": tax.schedule, "source": tax.tables.get(tax.schedule).source,
+                **{k: round(v, 6) + 0.0 for k, v in position.items()}}
 
     def files(self, summary: dict[str, Any] | None = None) -> dict[str, Callable[[IO[bytes]], Any]]:
         """trades.csv and summary.json (``summary`` if given) as writers for
@@ -107,7 +118,10 @@ class Plan:
         # Indented for people; a big plan's is written compact (json's C encoder: 4.5 s -> 0.4 s
         # for 99,150 sales), which every JSON reader reads the same.
         indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
-        trades = self.trades[PLAN_TRADE_COLUMNS].to_csv(index=False, float_format="%.10g")
+        # Money to the cent for people and spreadsheets; quantity and price as planned (the
+        # evaluator reads them back, and rounding them would change the plan it judges).
+        trades = round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS) \
+            .to_csv(index=False, float_format="%.10g")
         return {"trades.csv": lambda f: f.write(trades.encode()),
                 "summary.json": lambda f: f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())}
 

@@ -13,6 +13,7 @@ from models.enums import DriftShape
 
 from .evaluate import year_without_trades
 from .program import Program
+from .schedule_tax import ScheduleTax
 
 
 class TaxCost:
@@ -41,10 +42,17 @@ class TaxCost:
         t_min, t_max = s_min + l_min, s_max + l_max
         limit = tax.loss_limit
         # A year that is surely a net loss (t_max ≤ 0) taxes no gain at either rate.
-        self.a = cp.Variable(name="net_short_term", bounds=[0, max(s_max, 0.0) if t_max > 0 else 0.0])
-        self.b = cp.Variable(name="net_long_term", bounds=[0, max(l_max, 0.0) if t_max > 0 else 0.0])
-        self.d = cp.Variable(name="deduction", bounds=[0, limit if t_min < 0 else 0.0])
-        self.c = cp.Variable(name="carryover", bounds=[0, max(-t_min, 0.0)])
+        a_max = max(s_max, 0.0) if t_max > 0 else 0.0
+        b_max = max(l_max, 0.0) if t_max > 0 else 0.0
+        d_max = min(limit, max(-t_min, 0.0))
+        self.a = cp.Variable(name="net_short_term", bounds=[0, a_max])
+        self.b = cp.Variable(name="net_long_term", bounds=[0, b_max])
+        schedule = tax.schedule is not None
+        self.d = cp.Variable(name="deduction", bounds=[0, d_max])
+        # c: the loss beyond the deduction. Schedule mode needs d = min(limit, loss) exactly
+        # (the deduction is not a choice there), so c is 0 when no loss can exceed the limit.
+        c_max = max(-t_min, 0.0) if not schedule or -t_min > limit else 0.0
+        self.c = cp.Variable(name="carryover", bounds=[0, c_max])
         sp_, sn = cp.Variable(bounds=[0, max(s_max, 0.0)]), cp.Variable(bounds=[0, max(-s_min, 0.0)])
         lp, ln = cp.Variable(bounds=[0, max(l_max, 0.0)]), cp.Variable(bounds=[0, max(-l_min, 0.0)])
         s, l = s0 + p.realized_st, l0 + p.realized_lt
@@ -61,18 +69,46 @@ class TaxCost:
             z = self._binary("year_is_net_gain")
             cons += [self.a <= max(s_max, 0.0) * z, self.b <= max(l_max, 0.0) * z,
                      self.d <= limit * (1 - z), self.c <= -t_min * (1 - z)]
-        if tax.carryforward_value > tax.deduction_rate and t_min < 0:
-            # A carryover worth more than the deduction: force d = min(limit, loss) explicitly.
+        self._c_max, self._d_max = c_max, d_max
+        if self.deduction_binary(tax):
+            # The carryover may be worth more than the deduction: force d = min(limit, loss).
             w = self._binary("carryover_is_positive")
             cons += [self.c <= -t_min * w, self.d >= limit * w]
-        p.constraints += cons
         par = p.parameters
+        if schedule:
+            bounds = {"a_max": a_max, "b_max": b_max, "d_max": d_max,
+                      "gain_max": max(t_max, 0.0), "loss_max": max(-t_min, 0.0)}
+            self.schedule = ScheduleTax(tax, self.a, self.b, self.d, self.d + self.c, bounds,
+                                        self._binary)
+            cons += self.schedule.constraints
+            year_tax, carryover = self.schedule.tax, self.schedule.carryover
+        else:
+            year_tax = (par.short_term_rate * self.a + par.long_term_rate * self.b
+                        - par.deduction_rate * self.d)
+            carryover = self.c
+        p.constraints += cons
         self.constant = cp.Parameter(name="tax_without")
         self.set_constant()
-        self.expression = (par.short_term_rate * self.a + par.long_term_rate * self.b
-                           - par.deduction_rate * self.d - par.carryforward_value * self.c
-                           - self.constant)
+        self.expression = year_tax - par.carryforward_value * carryover - self.constant
         self.realized = p.realized_st + p.realized_lt
+
+    def deduction_binary(self, tax) -> bool:
+        """Whether d = min(limit, loss) needs forcing: where the objective might prefer a
+        smaller deduction, because a dollar carried over (carryforward_value) can be worth
+        more than the dollar deducted. Flat mode: deduction_rate. Schedule mode: the lowest
+        marginal rate the deduction can save, when taxable income stays positive however
+        large the deduction (x ≥ 0 in planner.schedule_tax): the bracket rate there plus the
+        state rate (NIIT only adds); otherwise the deduction may save nothing."""
+        if self._c_max <= 0:
+            return False
+        if tax.schedule is None:
+            return tax.carryforward_value > tax.deduction_rate
+        t = tax.status_tables
+        x_lo = tax.ordinary_income - max(t.standard_deduction, tax.itemized_deductions) - self._d_max
+        if x_lo < 0:
+            return True
+        rate = t.brackets.rates[int(np.searchsorted(t.brackets.edges, x_lo, side="right")) - 1]
+        return not rate + tax.state_rate > tax.carryforward_value
 
     def _binary(self, name: str) -> cp.Variable:
         z = cp.Variable(name=name, boolean=True)
@@ -83,6 +119,19 @@ class TaxCost:
         """The tax of the year without the plan, less the value of its carryover."""
         tax = self.program.household.tax
         self.constant.value = self.without.tax - tax.carryforward_value * self.without.carryover
+
+
+class DeferredGain:
+    """``deferred_gain_rate`` × the change in unrealized gain in taxable lots: each dollar of
+    gain a sale realizes (and a re-buy at the same price does not restore) is a dollar less of
+    gain taxed later. Realizing long-term gains inside the 0% bracket shows its worth here."""
+
+    def __init__(self, program: Program) -> None:
+        rate = program.household.tax.deferred_gain_rate
+        # The sales' gains before any wash-sale disallowance (a loss deferred into a kept
+        # replacement's basis would change the gain left too); tax-advantaged lots have none.
+        gain = program.gain_st_coef + program.gain_lt_coef
+        self.expression = -rate * (gain @ program.sell) if rate else cp.Constant(0.0)
 
 
 class TradingCost:

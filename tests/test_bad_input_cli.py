@@ -86,7 +86,7 @@ def test_a_plan_replaces_its_files_whole(folder, tmp_path):
     out = tmp_path / "out"
     assert run(["plan", folder, "--out", out])[0] == 0
     first = snapshot(out)
-    assert set(first) == {"trades.csv", "summary.json", "allocation.png"}
+    assert set(first) == {"trades.csv", "summary.json", "allocation.png", "orders.csv"}
     assert run(["plan", folder, "--out", out, "--set", "band=0.2"])[0] == 0
     assert set(snapshot(out)) == set(first)          # no temporary file left
 

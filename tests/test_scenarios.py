@@ -202,3 +202,37 @@ def test_cli_plan_bad_setting_is_a_clear_error(tmp_path, capsys):
     assert main(["plan", str(folder), "--out", str(tmp_path), "--set", "bandd=0.08"]) == 2
     assert "bandd" in capsys.readouterr().err
     assert not (tmp_path / "summary.json").exists()
+
+
+# ---- Scenario E: retired, schedule mode, harvest gains at 0% up to the top ----------------------
+def test_scenario_e_harvests_long_term_gain_exactly_up_to_the_zero_rate_top(scenario, tmp_path,
+                                                                           capsys):
+    # README arithmetic (Form 1040, 2026, married filing jointly): without trades taxable income
+    # is 64,000 − 32,200 = 31,800; the 0% rate ends at 98,900: room 67,100. Each dollar of gain
+    # below the top costs 0 now and saves deferred_gain_rate 0.10 later; above it costs 15%.
+    h, p = scenario("e")
+    _common(h, p)
+    sold = sells(p)
+    assert list(sold["lot_id"]) == ["E-VTI-120514"]          # the highest gain per dollar
+    # With cash an asset class (issue 11) the proceeds beyond the replacement go to the
+    # underweight bonds (a rebalance buy) rather than staying idle.
+    assert set(sold["reason"]) == {"harvest"} and set(buys(p)["reason"]) <= {"replacement", "rebalance"}
+    assert sold["realized_gain"].sum() == pytest.approx(67100, abs=0.01)
+    year = p.evaluation.year.as_dict()
+    assert year["taxable_income"] == pytest.approx(98900, abs=0.01)
+    assert year["federal_income_tax"] == pytest.approx(2840, abs=0.01)   # tax(27,800): unchanged
+    assert p.evaluation.tax_cost == pytest.approx(0, abs=0.01)
+    assert p.evaluation.deferred_gain == pytest.approx(-6710, abs=0.01)
+    # And says so.
+    assert main(["plan", str(EXAMPLES / "scenario_e"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "the plan realizes 67,100.00 of gain at 0% (gain harvesting" in out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["tax_schedule"]["plan_gain_at_0"] == pytest.approx(67100, abs=0.01)
+    assert summary["tax_schedule"]["zero_rate_room_left"] == pytest.approx(0, abs=0.01)
+    assert summary["objective"] == pytest.approx(sum(summary["objective_parts"].values()), abs=1e-4)
+
+
+def test_scenario_e_without_the_deferred_gain_value_the_plan_does_nothing(scenario):
+    h, _ = scenario("e")
+    assert len(plan(h.with_tax(deferred_gain_rate=0.0)).trades) == 0

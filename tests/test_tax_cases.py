@@ -10,7 +10,7 @@ Sources:
   RR 56-602 Rev. Rul. 56-602: shares from the same purchase as the sold shares don't replace them.
   RR 2008-5 Rev. Rul. 2008-5: replacement bought in an IRA/Roth: loss disallowed, IRA basis
             not increased, the loss is lost for good.
-  SPEC      /work/shared/SPEC.md §2 and the project's documented conventions (holding period
+  SPEC      docs/household.md §2 and the project's documented conventions (holding period
             of a replacement, a lot split by a partial wash, history sales).
 
 Rates everywhere are the TaxProfile defaults unless a case says otherwise: short-term 0.37,

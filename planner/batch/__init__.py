@@ -36,7 +36,10 @@ Keys are dotted:
 - ``plan.X``: any ``[plan]`` setting (``band``, ``partial``, ``drift_penalty_bp``, ...),
   checked like ``household.toml``;
 - ``tax.X``: ``short_term_rate``, ``long_term_rate``, ``deduction_rate``,
-  ``carryforward_value`` (fractions), ``filing_status``;
+  ``carryforward_value`` (fractions), ``filing_status``; schedule mode (SPEC §2b):
+  ``schedule`` (a tax year with tables, or ``"flat"`` for the flat rates), ``ordinary_income``,
+  ``qualified_dividends``, ``other_investment_income``, ``itemized_deductions`` (dollars),
+  ``state_rate`` and ``deferred_gain_rate`` (fractions);
 - ``realized.short_term`` / ``realized.long_term``: gains realized so far this year (dollars);
 - ``carryforward.short_term`` / ``carryforward.long_term``: loss carryover in (dollars, >= 0);
 - ``prices.scale`` (all prices) and ``prices.CLASS`` (one asset class): price multipliers;

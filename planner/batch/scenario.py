@@ -11,7 +11,7 @@ from models.loading import coerce_setting
 from models.enums import FilingStatus
 from models.errors import InputError
 from models.household import Household
-from .grid import AMOUNTS
+from .grid import AMOUNTS, TAX_AMOUNTS
 
 TABLE_SECTIONS = ("prices", "cashflow")     # keys that change the household's tables
 
@@ -43,6 +43,14 @@ def apply_settings(base: Household, settings: Mapping[str, Any],
             tax[AMOUNTS[section] + name] = value
     if tax:
         h = h.with_tax(**tax)
+        if h.tax.schedule is not None:
+            h.tax.status_tables            # an InputError for a year without tables
+        elif "schedule" not in tax:        # (runs with tax.schedule = "flat" ignore them)
+            for name in tax:
+                if name in TAX_AMOUNTS and tax[name]:
+                    raise InputError("grid", "a schedule-mode amount: set tax.schedule "
+                                     "(or schedule = YEAR in household.toml)",
+                                     column=f"tax.{name}")
     if plan:
         h = h.with_settings(**plan)
     return h

@@ -1,7 +1,10 @@
 """The command line: parse, call the library, format. ``main(argv) -> exit status``.
 
     planner evaluate HOUSEHOLD --trades FILE [--format json|table]
-    planner plan HOUSEHOLD --out DIR [--set key=value ...]
+    planner plan HOUSEHOLD --out DIR [--report] [--set key=value ...]
+    planner report HOUSEHOLD --plan DIR
+    planner orders HOUSEHOLD --plan DIR
+    planner import HOUSEHOLD EXPORT... [--mapping MAP.toml]
     planner frontier HOUSEHOLD --out DIR
     planner compare HOUSEHOLD --out DIR
     planner batch GRID.toml --out RESULTS
@@ -33,11 +36,15 @@ class Command(NamedTuple):
 
 COMMANDS = {
     "evaluate": Command("planner.cli.evaluate", "judge a trade list on a household (JSON)"),
-    "plan": Command("planner.cli.plan", "the optimal trade list: trades.csv, summary.json"),
+    "plan": Command("planner.cli.plan",
+                    "the optimal trade list: trades.csv, summary.json, orders.csv (+ report.html)"),
     "frontier": Command("planner.cli.frontier", "tax cost versus drift over the drift penalty"),
     "generate": Command("planner.cli.generate", "write a seeded synthetic household folder"),
     "compare": Command("planner.cli.compare", "heuristics versus the optimizer"),
     "batch": Command("planner.cli.batch", "what-if grids, resumable"),
+    "report": Command("planner.cli.report", "report.html for a client from a plan folder"),
+    "orders": Command("planner.cli.orders", "orders.csv for a trading desk from a plan folder"),
+    "import": Command("planner.cli.importing", "build or update a household from custodian exports"),
 }
 
 

@@ -16,14 +16,22 @@ def run(args: argparse.Namespace) -> int:
     from .. import io
     from ..charts import frontier_chart
     from ..frontier import frontier, parse_penalties
+    from ..numbers import round_money_columns
+    from ..progress import progress
+    from ..report import people_table
     household = household_from_args(args)
     penalties = parse_penalties(args.penalties)
     out = io.check_out(args.out, ("frontier.csv", "frontier.png"))     # before the solves
-    table = frontier(household, penalties)
+    with progress("tracing the frontier"):
+        table = frontier(household, penalties)
+    money = ("tax_cost", "trading_cost", "turnover", "gap")
+    text = round_money_columns(table, money).to_csv(index=False, float_format="%.10g")
     io.write_all(out, {   # both or neither
-        "frontier.csv": lambda f: f.write(table.to_csv(index=False).encode()),
+        "frontier.csv": lambda f: f.write(text.encode()),
         "frontier.png": lambda f: frontier_chart(table.dropna(subset=["tax_cost"]), f,
                                                  title=f"Tax cost versus drift: {household.name}")})
-    print(table.to_string(index=False, float_format=lambda x: f"{x:,.4f}"))
+    shown = table.assign(seconds=[f"{x:.2f}" if x == x else "" for x in table["seconds"]]) \
+        if "seconds" in table else table
+    print(people_table(shown, money_columns=money, weight_columns=("drift_before", "drift_after")))
     print(f"\nwrote {out / 'frontier.csv'}, {out / 'frontier.png'}")
     return 0

@@ -1,5 +1,5 @@
-"""Arguments several commands share: the ``[plan]`` settings overrides, and the household they
-apply to."""
+"""Arguments several commands share: the ``[plan]`` settings overrides and the household they
+apply to; the options of orders.csv (``plan`` and ``orders`` write it)."""
 from __future__ import annotations
 
 import argparse
@@ -73,3 +73,24 @@ def set_words(base: PlanSettings, used: PlanSettings) -> list[str]:
             text = str(getattr(value, "value", value))
         words.append(f"{key.name}={text}")
     return words
+
+
+def add_order_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..orders import OrderType, TimeInForce
+    from ..numbers import SHARE_DECIMALS
+    parser.add_argument("--order-type", choices=[o.value for o in OrderType], default=OrderType.MARKET.value,
+                        help="orders.csv order type (default market)")
+    parser.add_argument("--time-in-force", choices=[t.value for t in TimeInForce],
+                        default=TimeInForce.DAY.value, help="orders.csv time in force (default day)")
+    parser.add_argument("--share-decimals", type=int, default=SHARE_DECIMALS,
+                        help=f"shares in orders.csv to this many places (default {SHARE_DECIMALS})")
+
+
+def plan_orders_writer(household, trades, args: argparse.Namespace):
+    """orders.csv among the plan's files (:func:`planner.io.write_all`); whole shares (``535``,
+    no decimals) when the plan was made with ``whole_shares``."""
+    from ..orders import OrderType, TimeInForce, orders, orders_text
+    decimals = 0 if household.settings.whole_shares else args.share_decimals
+    frame = orders(household, trades, OrderType(args.order_type), TimeInForce(args.time_in_force), decimals)
+    text = orders_text(frame, decimals)
+    return lambda f: f.write(text.encode("utf-8"))

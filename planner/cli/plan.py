@@ -1,4 +1,5 @@
-"""``planner plan HOUSEHOLD --out DIR``: the optimal trade list, summary and allocation chart."""
+"""``planner plan HOUSEHOLD --out DIR [--report]``: the optimal trade list, summary, orders and
+allocation chart, and with ``--report`` the client's report.html."""
 from __future__ import annotations
 
 import argparse
@@ -6,27 +7,32 @@ import json
 import shlex
 import sys
 
-from .options import add_settings_arguments, households_from_args, set_words
+from .options import (add_order_arguments, add_settings_arguments, households_from_args,
+                      plan_orders_writer, set_words)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("household")
     parser.add_argument("--out", required=True, help="folder for trades.csv, summary.json, allocation.png")
     parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument("--report", action="store_true", help="also write report.html for the client")
     add_settings_arguments(parser)
+    add_order_arguments(parser)
 
 
-FILES = ("trades.csv", "summary.json", "allocation.png")
+FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.html")
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import io
     from ..charts import allocation_chart
     from ..optimizer import plan
+    from ..progress import progress
     from ..report import plan_text
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
-    result = plan(household)
+    with progress(f"planning {household.name}"):
+        result = plan(household)
     again = set_words(base.settings, household.settings)
     summary = {**result.summary(), "evaluate_set": again,
                "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
@@ -34,11 +40,17 @@ def run(args: argparse.Namespace) -> int:
                                              *[f"--set {shlex.quote(w)}" for w in again]])}
     files = result.files(summary)
     files["allocation.png"] = lambda f: allocation_chart(summary["drift"], f, f"Allocation of {household.name}")
-    io.write_all(out, files)                      # all three or none
+    files["orders.csv"] = plan_orders_writer(household, result.trades, args)
+    io.write_all(out, files)                      # all four or none
+    written = [out / name for name in files]
+    if args.report:
+        from ..html_report import write_report
+        with progress("writing report.html (the guide's rules run for the comparison)"):
+            written.append(write_report(household, out))
     if args.format == "json":
         json.dump(summary, sys.stdout, indent=2, default=str)
         print()
     else:
         print(plan_text(result))
-        print(f"\nwrote {out / 'trades.csv'}, {out / 'summary.json'}, {out / 'allocation.png'}")
+        print("\nwrote " + ", ".join(str(p) for p in written))
     return 0

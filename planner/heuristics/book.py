@@ -105,7 +105,8 @@ def hifo_at_tax_rates(f: LotFacts) -> np.ndarray:
     short-term gain pays the short-term rate, so it sells after a long-term gain a little
     larger."""
     tax = f.household.tax
-    rate = np.where(f.long_term, tax.long_term_rate, tax.short_term_rate)
+    short, long = tax.marginal_rates          # the flat rates, or schedule mode's at the margin
+    rate = np.where(f.long_term, long, short)
     return _rank(f.gain_per_dollar * rate, -f.cost_ratio)
 
 
