@@ -1,8 +1,10 @@
 """Asset-class weights, drift and its penalty: one formula for the optimizer and the evaluator.
 
-Weights are fractions of the household's value after its cash flows
-(:attr:`Household.total_value`), which trades do not change, so they are linear in trades.
-Drift counts every class of :attr:`Household.classes` (cash only when it has a target).
+Weights are fractions of the value the targets share out (:attr:`Household.allocation_value`:
+the household after its cash flows, less the accounts' reserves), which trades do not change,
+so they are linear in trades. Drift counts every class of :attr:`Household.classes`, cash
+included: the cash class is the cash above the reserves, target 0 unless targets.csv gives
+one, so idle cash is drift and the weights add to 1.
 """
 from __future__ import annotations
 
@@ -15,16 +17,21 @@ from .tolerances import WEIGHT_TOL
 
 
 def class_values(h: Household, shares: np.ndarray, cash: np.ndarray) -> np.ndarray:
-    """Dollars per class from household shares per security and cash per account."""
+    """Dollars per class from household shares per security and cash per account; the cash
+    class holds the cash above the reserves (negative while a withdrawal is unfunded)."""
     values = np.bincount(h.security_class, shares * h.securities.price, minlength=len(h.classes))
-    if h.cash_class is not None:
-        values[h.cash_class] += cash.sum()
+    values[h.cash_class] += np.sum(cash) - h.reserve_total
     return values
+
+
+def weights(h: Household, values: np.ndarray) -> np.ndarray:
+    """Class weights from class values (dollars)."""
+    return values / h.allocation_value
 
 
 def weights_before(h: Household) -> np.ndarray:
     shares = np.bincount(h.lots.security, h.lots.quantity, minlength=len(h.securities))
-    return class_values(h, shares, h.accounts.cash + h.account_flows) / h.total_value
+    return weights(h, class_values(h, shares, h.accounts.cash + h.account_flows))
 
 
 def inside_bands(h: Household, weights: np.ndarray) -> np.ndarray:

@@ -49,6 +49,10 @@ class Household:
                 else f"worth {self.total_value:,.2f} after the withdrawals of cashflows.csv"
             raise InputError("accounts.csv", f"the household is worth nothing ({where}); there "
                              "is nothing to plan or weigh")
+        if not self.allocation_value > 0:     # weights are fractions of it
+            raise InputError("accounts.csv", f"the reserves ({self.reserve_total:,.2f}) take the "
+                             f"whole household ({self.total_value:,.2f}): nothing is left to allocate",
+                             column="reserve")
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -70,12 +74,21 @@ class Household:
         flows = _cashflows(Columns(cashflows if cashflows is not None else _empty(
             ["date", "account_id", "amount"]), "cashflows.csv"), acc, sec)
         menu = _buy_menu(Columns(allowed, "allowed.csv") if allowed is not None else None, acc, sec)
-        return cls(as_of=as_of_day, tax=tax or TaxProfile(), settings=settings or PlanSettings(),
-                   accounts=acc, securities=sec, lots=lot, targets=tgt, history=hist,
-                   cashflows=flows, buy_menu=menu, name=name)
+        out = cls(as_of=as_of_day, tax=tax or TaxProfile(), settings=settings or PlanSettings(),
+                  accounts=acc, securities=sec, lots=lot, targets=tgt, history=hist,
+                  cashflows=flows, buy_menu=menu, name=name)
+        return out
 
     def with_settings(self, **changes: Any) -> "Household":
-        return replace(self, settings=replace(self.settings, **changes))
+        """The household with some ``[plan]`` settings changed for this run.
+
+        A band given here is explicit (command line, Python, a batch grid): it overrides the
+        household's bands, the per-class ones of ``targets.csv`` included (SPEC §3 Band).
+        """
+        out = replace(self, settings=replace(self.settings, **changes))
+        if "band" in changes and not np.isnan(self.targets.band).all():
+            out = replace(out, targets=replace(self.targets, band=np.full(len(self.targets), np.nan)))
+        return out
 
     def with_tax(self, **changes: Any) -> "Household":
         return replace(self, tax=replace(self.tax, **changes))
@@ -118,9 +131,11 @@ class Household:
 
     @cached_property
     def classes(self) -> np.ndarray:
-        """Every asset class: the targets' first, then any held or tradable class without one."""
+        """Every asset class: the targets' first, then any held or tradable class without one,
+        then cash (an asset class always, SPEC §3: target 0 unless targets.csv gives one)."""
         extra = sorted(set(self.securities.asset_class) - set(self.targets.asset_class) - {CASH_CLASS})
-        return np.array(list(self.targets.asset_class) + extra, dtype=object)
+        cash = [] if self.cash_is_class else [CASH_CLASS]
+        return np.array(list(self.targets.asset_class) + extra + cash, dtype=object)
 
     @cached_property
     def class_target(self) -> np.ndarray:
@@ -134,11 +149,16 @@ class Household:
         absolute = np.array([band.get(c, np.nan) for c in self.classes], dtype=float)
         absolute = np.where(np.isnan(absolute), self.settings.band, absolute)
         if self.settings.relative_band is not None:
-            absolute = np.minimum(absolute, self.settings.relative_band * self.class_target)
+            relative = self.settings.relative_band * self.class_target
+            # Cash without a target keeps its absolute band: a relative band of a zero target
+            # would ask every idle cent to be invested, which whole shares cannot do.
+            keep = (self.classes == CASH_CLASS) & (self.class_target == 0)
+            absolute = np.where(keep, absolute, np.minimum(absolute, relative))
         return absolute
 
     @cached_property
     def cash_is_class(self) -> bool:
+        """True when targets.csv gives cash a weight (cash is an asset class either way)."""
         return CASH_CLASS in set(self.targets.asset_class)
 
     @cached_property
@@ -148,8 +168,9 @@ class Household:
         return np.array([index[c] for c in self.securities.asset_class], dtype=np.int64)
 
     @cached_property
-    def cash_class(self) -> int | None:
-        return int(np.flatnonzero(self.classes == CASH_CLASS)[0]) if self.cash_is_class else None
+    def cash_class(self) -> int:
+        """Row of the cash class in :attr:`classes`."""
+        return int(np.flatnonzero(self.classes == CASH_CLASS)[0])
 
     @cached_property
     def account_flows(self) -> np.ndarray:
@@ -168,6 +189,16 @@ class Household:
         It does not depend on the trades, so class weights are linear in them.
         """
         return float(self.lot_value.sum() + self.accounts.cash.sum() + self.account_flows.sum())
+
+    @cached_property
+    def reserve_total(self) -> float:
+        return float(self.accounts.reserve.sum())
+
+    @cached_property
+    def allocation_value(self) -> float:
+        """What the targets share out: the household's value less the reserves the plan must
+        keep. Cash above the reserves is the cash class, so class weights add to 1."""
+        return self.total_value - self.reserve_total
 
     @cached_property
     def wash_groups(self) -> np.ndarray:

@@ -52,7 +52,7 @@ def investable_accounts(h: Household) -> np.ndarray:
 def idle_cash(h: Household, cash_after: np.ndarray) -> float:
     """Investable cash left idle: above reserves, in accounts that can buy, beyond the cash target."""
     above = np.maximum(0.0, cash_after - h.accounts.reserve)[investable_accounts(h)].sum()
-    allowance = h.class_target[h.cash_class] * h.total_value if h.cash_class is not None else 0.0
+    allowance = h.class_target[h.cash_class] * h.allocation_value
     return float(max(0.0, above - allowance))
 
 

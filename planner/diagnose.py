@@ -47,6 +47,6 @@ def _unreachable_classes(h: Household, rules: list[PlanRule]) -> list[str]:
     probe = PlanProblem(h.with_settings(drift_penalty_bp=1e6, rebalance_inside_band=True), rules=rules)
     if probe.solve(time_limit_s=PROBE_SECONDS).status is SolveStatus.INFEASIBLE:
         return []
-    w = np.asarray(probe.program.class_value.value).ravel() / h.total_value
+    w = np.asarray(probe.program.class_value.value).ravel() / h.allocation_value
     outside = np.abs(w - h.class_target) > h.class_band + WEIGHT_TOL
     return [str(c) for c in h.classes[outside]]

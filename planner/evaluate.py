@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.allocation import class_values, drift_penalty, trading_cost, weights_before
+from models.allocation import class_values, drift_penalty, trading_cost, weights, weights_before
 from models.household import Household
 from models.fast_ledger import apply_trades as apply_trade_list
 from models.ledger import Ledger, apply_trades
@@ -190,7 +190,7 @@ def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = Non
     year_without = year if len(trades) == 0 else without[0]
     cost = tax_cost(year, year_without, tax, ledger.deferred_kept - without[3])
     w_before = weights_before(h)
-    w_after = class_values(h, ledger.shares_after, ledger.cash_after) / h.total_value
+    w_after = weights(h, class_values(h, ledger.shares_after, ledger.cash_after))
     violations = list(ledger.violations)
     violations += rule_violations(Outcome(h, trades, ledger, w_before, w_after, cost))
     return Evaluation(h, trades, ledger, year, year_without, cost,

@@ -25,7 +25,8 @@ def plan(household: Household, **settings: object) -> Plan:
     started = time.perf_counter()
     h = household.with_settings(**settings) if settings else household
     problem = PlanProblem(h)
-    report = problem.solve()
+    # The time limit is the whole plan's: the build has spent part of it.
+    report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
     if report.status is SolveStatus.INFEASIBLE:
         raise diagnose(h, problem.rules)
     return judge(problem, report, started)

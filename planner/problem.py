@@ -95,6 +95,11 @@ class PlanProblem:
         # Branch first on the binaries that shape everything else: the signs of the year's
         # results and cash-first; the per-group wash-sale choices follow.
         self.priority = self.tax.binaries + [b for r in self.rules for b in getattr(r, "priority", [])]
+        # Integers that belong to one trade column each (trade indicators, share counts): the
+        # program is then rounded and proven by planner.solve.rounding (0: aligned with the
+        # sell columns, 1: with the buy columns).
+        self.links = [(k, on) for k, on in ((0, p.sell_on), (1, p.buy_on)) if on is not None]
+        self.links += [link for r in self.rules for link in getattr(r, "links", [])]
         self.problem = cp.Problem(cp.Minimize(self.objective), constraints)
         self.seconds["build"] = time.perf_counter() - start
 
@@ -154,7 +159,8 @@ class PlanProblem:
         options = self.options(time_limit_s, threads)
         sift = [self.program.sell, self.program.buy] if self.layout.n_sell >= options.sift_min_lots else []
         try:
-            out, self.highs = solve(self.problem, options, priority=self.priority, sift=sift)
+            out, self.highs = solve(self.problem, options, priority=self.priority, sift=sift,
+                                    trade=[self.program.sell, self.program.buy], links=self.links)
         except cp.error.SolverError as error:
             return SolveReport(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = _STATUS.get(out.status, SolveStatus.ERROR)

@@ -15,7 +15,7 @@ from models.allocation import class_values, penalty_per_unit_gap
 from models.enums import WashSale
 from models.household import Household
 
-from .layout import Layout
+from .layout import MIN_TRADE_DOLLARS, Layout
 
 
 def _columns(matrix: sp.spmatrix, n: int) -> sp.csr_matrix:
@@ -38,7 +38,7 @@ class Parameters:
         self.long_term_rate.value = tax.long_term_rate
         self.deduction_rate.value = tax.deduction_rate
         self.carryforward_value.value = tax.carryforward_value
-        self.drift_per_dollar.value = penalty_per_unit_gap(h) / h.total_value
+        self.drift_per_dollar.value = penalty_per_unit_gap(h) / h.allocation_value
 
 
 class Program:
@@ -64,20 +64,43 @@ class Program:
             return _columns(matrix, n_b)
 
         self.s, self.b = s, b
+        # Trade indicators: 1 where a column trades. Needed when a trade has a fixed part (a
+        # commission) or a minimum size; a binary each, so only then.
+        # With whole shares, buys get one too (one fund per class and account, planner.rules).
+        self.sell_on = self.buy_on = None
+        s_ = h.settings
+        commission = s_.commission_usd
+        # x ≤ ub·on: the column's own bound is the big-M, the tightest that is valid (no trade
+        # can exceed it), so the relaxation stays as close to the MILP as it can.
+        # And an indicator at 1 is a real trade, one the trade list keeps (≥ 2 cents; a minimum
+        # trade size asks more, planner.rules): else a commission could be paid for nothing,
+        # which the model would do to spend cash above its band.
+        least = 2 * MIN_TRADE_DOLLARS
+        if commission > 0 or s_.min_trade_usd > 0:
+            self.sell_on = cp.Variable(len(sell_ub), name="sells_lot", boolean=True)
+            self.constraints += [self.sell <= cp.multiply(sell_ub, self.sell_on),
+                                 self.sell >= least * self.sell_on]
+        if commission > 0 or s_.min_trade_usd > 0 or s_.whole_shares:
+            self.buy_on = cp.Variable(len(buy_ub), name="buys_security", boolean=True)
+            self.constraints += [self.buy <= cp.multiply(buy_ub, self.buy_on),
+                                 self.buy >= least * self.buy_on]
         # Cash, class values and realized results are variables defined by one equality row
         # each: every other row then refers to a handful of them instead of to every lot,
         # which keeps the matrix at about four nonzeros per lot column.
         self.cash_start = h.accounts.cash + h.account_flows
         self.cash_end = cp.Variable(len(h.accounts), name="cash_end_usd")
-        self.constraints.append(self.cash_end == self.cash_start + s(layout.sell_to_account) @ self.sell
-                                - b(layout.buy_to_account) @ self.buy)
+        flow = self.cash_start + s(layout.sell_to_account) @ self.sell - b(layout.buy_to_account) @ self.buy
+        if commission > 0:   # every trade pays its commission from its account's cash
+            flow = flow - commission * (s(layout.sell_to_account) @ self.sell_on
+                                        + b(layout.buy_to_account) @ self.buy_on)
+        self.constraints.append(self.cash_end == flow)
         shares = np.bincount(h.lots.security, h.lots.quantity, minlength=len(h.securities))
         self.class_start = class_values(h, shares, self.cash_start)
         self.class_value = cp.Variable(len(h.classes), name="class_value_usd")
         flows = self.class_start - s(layout.sell_to_class) @ self.sell + b(layout.buy_to_class) @ self.buy
-        if h.cash_class is not None:   # cash is a class: its value is the household's cash
-            flows = flows + _unit(len(h.classes), h.cash_class) @ \
-                cp.reshape(cp.sum(self.cash_end - self.cash_start), (1,), order="C")
+        # Cash is a class: its value is the household's cash above the reserves.
+        flows = flows + _unit(len(h.classes), h.cash_class) @ \
+            cp.reshape(cp.sum(self.cash_end - self.cash_start), (1,), order="C")
         self.constraints.append(self.class_value == flows)
         self.security_start = shares * h.securities.price
         self.security_value = self.security_start - s(layout.sell_to_security) @ self.sell + \
@@ -99,6 +122,13 @@ class Program:
             wash_st, wash_lt = self.washes.short_term_expr, self.washes.long_term_expr
         self.constraints += [self.realized_st == self.gain_st_coef @ self.sell + wash_st,
                              self.realized_lt == self.gain_lt_coef @ self.sell + wash_lt]
+
+    @property
+    def trades_made(self):
+        """The number of trade rows (an expression), or None without trade indicators."""
+        if self.sell_on is None or self.buy_on is None:
+            return None
+        return cp.sum(self.sell_on) + cp.sum(self.buy_on)
 
     def mask(self, values: np.ndarray, n: int) -> np.ndarray:
         """A per-column boolean mask padded like the variables."""

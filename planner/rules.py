@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
 from models.enums import Rule
 from models.household import Household
@@ -49,7 +50,7 @@ class Band(PlanRule):
 
     def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h = p.household
-        V = h.total_value
+        V = h.allocation_value
         gap = p.class_value - h.class_target * V
         start_gap = np.abs(p.class_start - h.class_target * V)
         limit = h.class_band * V
@@ -86,7 +87,7 @@ class CashFirst(PlanRule):
         investable = investable_accounts(h)
         idle = cp.sum((p.cash_end - h.accounts.reserve)[np.flatnonzero(investable)]) \
             if investable.any() else 0
-        allowance = (h.class_target[h.cash_class] * h.total_value if h.cash_class is not None else 0.0)
+        allowance = h.class_target[h.cash_class] * h.allocation_value
         allowance += 0.5 * cash_first_tolerance(h)
         most = float(np.maximum(p.cash_start, 0).sum() + p.sell_ub.sum())
         y = cp.Variable(name="sells_gains", boolean=True)
@@ -150,37 +151,50 @@ class NoWashSale(PlanRule):
 
 @dataclass
 class MinTradeSize(PlanRule):
-    """No trade smaller than ``min_trade_usd``: a binary per candidate trade, x ∈ {0} ∪ [m, ub]."""
+    """No trade smaller than ``min_trade_usd``: x ∈ {0} ∪ [m, ub] through the program's trade
+    indicators (x ≤ ub·on there, x ≥ m·on here). Columns that cannot reach m are dropped."""
     rule = Rule.MIN_TRADE
 
     def caps(self, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
-        m = lay.household.settings.min_trade_usd
-        return lay.sell_ub < m, lay.buy_ub < m
+        h = lay.household
+        m = h.settings.min_trade_usd
+        buy_zero = lay.buy_ub < m
+        if shapes_buys(h):
+            buy_zero = buy_zero | funds_held_at_a_loss(lay)
+        return lay.sell_ub < m, buy_zero
 
     def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         m = p.household.settings.min_trade_usd
         out = []
-        for x, ub in ((p.sell, p.sell_ub), (p.buy, p.buy_ub)):
+        for x, ub, on in ((p.sell, p.sell_ub, p.sell_on), (p.buy, p.buy_ub, p.buy_on)):
             open_ = np.flatnonzero(ub >= m)
             if len(open_):
-                on = cp.Variable(len(open_), boolean=True)
-                out += [x[open_] >= m * on, x[open_] <= cp.multiply(ub[open_], on)]
-        return out
+                out.append(x[open_] >= m * on[open_])
+        return out + (one_fund_per_class(p) if shapes_buys(p.household) else [])
 
 
 
 class WholeShares(PlanRule):
-    """Whole shares only: dollars traded = price × an integer (a whole lot may be fractional)."""
+    """Whole shares only: dollars traded = price × an integer (a whole lot may be fractional).
+    Without a minimum trade, it also shapes the buys (:func:`shapes_buys`)."""
     rule = Rule.WHOLE_SHARES
+
+    def _shapes(self, h: Household) -> bool:
+        return shapes_buys(h) and h.settings.min_trade_usd <= 0
+
+    def caps(self, lay: Layout) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return None, funds_held_at_a_loss(lay) if self._shapes(lay.household) else None
 
     def constraints(self, p: Program, terms: TaxCost) -> list[cp.Constraint]:
         h, lay = p.household, p.layout
         out = []
+        self.links: list[tuple[int, cp.Variable]] = []   # (0: sell, 1: buy; its share counts)
         if lay.n_sell:
             price = h.lot_price[lay.sell_lot]
             held = h.lots.quantity[lay.sell_lot]
             n = cp.Variable(lay.n_sell, integer=True, bounds=[np.zeros(lay.n_sell), np.floor(held)])
             whole = cp.Variable(lay.n_sell, boolean=True)   # or the entire (fractional) lot
+            self.links += [(0, n), (0, whole)]
             frac = held - np.floor(held)
             out += [p.sell == cp.multiply(price, n) + cp.multiply(price * frac, whole),
                     n >= cp.multiply(np.floor(held), whole)]   # the fraction only with the rest
@@ -188,8 +202,59 @@ class WholeShares(PlanRule):
             price = h.securities.price[lay.buy_security]
             n = cp.Variable(lay.n_buy, integer=True, bounds=[np.zeros(lay.n_buy), np.floor(lay.buy_ub / price)])
             out.append(p.buy == cp.multiply(price, n))
-        return out
+            self.links.append((1, n))
+        return out + (one_fund_per_class(p) if self._shapes(h) else [])
 
+
+
+def shapes_buys(h: Household) -> bool:
+    """With integer trade sizes (whole shares, a minimum trade), each account buys at most one
+    fund of each class, and not a fund it holds at a loss when another fund of the class will do.
+
+    Why: with sizes in whole shares, a second fund of the same class lets the plan spend the
+    last dollars of an account to the cent (a subset sum over share prices: two bond funds side
+    by side) for a few dollars of drift, which no advisor would sign and which makes the MILP
+    hard to prove. One fund per class can always carry a class's whole buy (a buy column's
+    bound is all the account could spend), so the only rule that can need two is the
+    concentration cap: with ``max_weight`` this is off. A fund of a wash group the (taxable)
+    account holds at a loss would wash that loss were it harvested in the next 30 days; where
+    the account can buy another group of the class, that buy column is dropped. Part of the
+    minimum-trade rule (of whole shares when there is no minimum).
+    """
+    s = h.settings
+    return (s.whole_shares or s.min_trade_usd > 0) and s.max_weight is None
+
+
+def _buy_key(lay: Layout) -> np.ndarray:
+    h = lay.household
+    return lay.buy_account * len(h.classes) + h.security_class[lay.buy_security]
+
+
+def funds_held_at_a_loss(lay: Layout) -> np.ndarray:
+    """Buy columns of a wash group the account holds at a loss, where the account may buy
+    another group of the class."""
+    h = lay.household
+    loss = h.lot_taxable & (h.lot_gain_per_dollar < 0)
+    held = np.zeros((len(h.accounts), len(h.wash_groups)), dtype=bool)
+    held[h.lots.account[loss], h.security_group[h.lots.security[loss]]] = True
+    at_loss = held[lay.buy_account, lay.buy_group]
+    key = _buy_key(lay)
+    clean = np.bincount(key[~at_loss], minlength=len(h.accounts) * len(h.classes))
+    return at_loss & (clean[key] > 0)
+
+
+def one_fund_per_class(p: Program) -> list[cp.Constraint]:
+    """Σ buy indicators ≤ 1 over the funds of one class in one account (where several)."""
+    lay = p.layout
+    if not lay.n_buy or p.buy_on is None:
+        return []
+    _, rows = np.unique(_buy_key(lay), return_inverse=True)
+    several = np.flatnonzero(np.bincount(rows)[rows] > 1)
+    if not len(several):
+        return []
+    _, rows = np.unique(rows[several], return_inverse=True)
+    S = sp.csr_matrix((np.ones(len(several)), (rows, several)), shape=(rows.max() + 1, len(p.buy_ub)))
+    return [S @ p.buy_on <= 1]
 
 
 class MaxConcentration(PlanRule):

@@ -152,13 +152,17 @@ class DeferredGain:
 
 
 class TradingCost:
-    """Half the bid-ask spread on every dollar traded (the commission is the evaluator's)."""
+    """Half the bid-ask spread on every dollar traded, plus the commission per trade (a fixed
+    cost: through the trade indicators, which exist when ``commission_usd`` > 0)."""
 
     def __init__(self, program: Program) -> None:
         lay = program.layout
         sell_spread = lay.sell_spread if lay.n_sell else np.zeros(1)
         buy_spread = lay.buy_spread if lay.n_buy else np.zeros(1)
         self.expression = sell_spread @ program.sell + buy_spread @ program.buy
+        commission = program.household.settings.commission_usd
+        if commission > 0:
+            self.expression = self.expression + commission * program.trades_made
 
 
 class DriftPenalty:
@@ -171,7 +175,7 @@ class DriftPenalty:
 
     def __init__(self, program: Program) -> None:
         h = program.household
-        V = h.total_value
+        V = h.allocation_value      # class weights are fractions of it (cash: above reserves)
         gap = program.class_value - h.class_target * V
         self.deviation = cp.Variable(len(h.classes), name="drift_usd", nonneg=True)
         start_gap = (program.class_start - h.class_target * V) / V

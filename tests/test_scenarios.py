@@ -214,7 +214,9 @@ def test_scenario_e_harvests_long_term_gain_exactly_up_to_the_zero_rate_top(scen
     _common(h, p)
     sold = sells(p)
     assert list(sold["lot_id"]) == ["E-VTI-120514"]          # the highest gain per dollar
-    assert set(sold["reason"]) == {"harvest"} and set(buys(p)["reason"]) == {"replacement"}
+    # With cash an asset class (issue 11) the proceeds beyond the replacement go to the
+    # underweight bonds (a rebalance buy) rather than staying idle.
+    assert set(sold["reason"]) == {"harvest"} and set(buys(p)["reason"]) <= {"replacement", "rebalance"}
     assert sold["realized_gain"].sum() == pytest.approx(67100, abs=0.01)
     year = p.evaluation.year.as_dict()
     assert year["taxable_income"] == pytest.approx(98900, abs=0.01)

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from models.allocation import inside_bands
+from models.allocation import inside_bands, weights
 from models.enums import Reason, Term
 from models.household import Household
 from models.ledger import wash_restrictions
@@ -135,20 +135,20 @@ class Goal:
     @classmethod
     def full(cls, h) -> "Goal":
         """Every class exactly at its target."""
-        t = h.class_target * h.total_value
+        t = h.class_target * h.allocation_value
         return cls(t, t, t)
 
     @classmethod
     def outside_band_to_target(cls, h, values: np.ndarray) -> "Goal":
         """Classes outside their band back to the target; the others may only absorb."""
-        t = h.class_target * h.total_value
-        out = ~inside_bands(h, values / h.total_value)
+        t = h.class_target * h.allocation_value
+        out = ~inside_bands(h, weights(h, values))
         return cls(np.where(out, t, -np.inf), np.where(out, t, np.inf), t)
 
     @classmethod
     def band_edge(cls, h, margin: float) -> "Goal":
         """Every class inside its band, ``margin`` (a weight) inside the edge."""
-        V, t, b = h.total_value, h.class_target, h.class_band
+        V, t, b = h.allocation_value, h.class_target, h.class_band
         m = np.minimum(margin, 0.5 * b)
         return cls((t - b + m) * V, (t + b - m) * V, t * V)
 
@@ -156,7 +156,7 @@ class Goal:
     def partial(cls, h, start: np.ndarray, fraction: float, margin: float) -> "Goal":
         """``partial = a``: a class that started outside its band closes at least the fraction a
         of its gap (``margin`` more); the others stay inside their band."""
-        V, t = h.total_value, h.class_target
+        V, t = h.allocation_value, h.class_target
         edge = cls.band_edge(h, margin)
         gap = start / V - t
         out = ~inside_bands(h, start / V)
@@ -236,14 +236,14 @@ class Book:
     # ---- what the household looks like now --------------------------------------------------
     @property
     def V(self) -> float:
-        return self.h.total_value
+        """The value class weights are fractions of (cash above the reserves is a class)."""
+        return self.h.allocation_value
 
     def class_values(self) -> np.ndarray:
         h = self.h
         values = np.bincount(self.lot_class, self.left * h.lot_price, minlength=len(h.classes))
         values = values + self.bought_class
-        if h.cash_class is not None:
-            values[h.cash_class] += self.cash.sum()
+        values[h.cash_class] += self.cash.sum() - h.reserve_total
         return values
 
     def weights(self) -> np.ndarray:
@@ -304,8 +304,7 @@ class Book:
     def buyable_classes(self, a: int) -> np.ndarray:
         h = self.h
         out = np.array([self.buy_security(a, c) >= 0 for c in range(len(h.classes))], dtype=bool)
-        if h.cash_class is not None:
-            out[h.cash_class] = False
+        out[h.cash_class] = False
         return out
 
     # ---- trading ----------------------------------------------------------------------------
@@ -465,16 +464,14 @@ def move(book: Book, goal: Goal, accounts: Sequence[int], *, sells: bool = True,
     for a in accounts:
         values = book.class_values()
         sell_need, buy_need, sell_room, buy_room = goal.needs(values)
-        cash_need = 0.0
-        if cash_class is not None:     # cash is a class: spend it only down to its target
-            cash_need = buy_need[cash_class]
-            for arr in (sell_need, buy_need, sell_room, buy_room):
-                arr[cash_class] = 0.0
+        # Cash is a class: spend it only down to its target; raise it where it is short.
+        cash_need = buy_need[cash_class]
+        for arr in (sell_need, buy_need, sell_room, buy_room):
+            arr[cash_class] = 0.0
         buyable = book.buyable_classes(a)
         k_must, k_room = buy_need[buyable].sum(), buy_room[buyable].sum()
         spare = max(book.spare(a), 0.0)
-        if cash_class is not None:
-            spare = min(spare, max(0.0, values[cash_class] - goal.target[cash_class]))
+        spare = min(spare, max(0.0, values[cash_class] - goal.target[cash_class]))
         if k_must + k_room + cash_need <= MONEY_TOL:
             continue
         held = book.holdings(a) if sells else np.zeros(len(h.classes))

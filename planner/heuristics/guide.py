@@ -215,7 +215,7 @@ def rebalance_taxable(book: Book, checklist: Checklist, margin: float) -> str:
     h = book.h
     candidates = [("full", Goal.full(h))]
     if h.settings.partial is not None:
-        start = weights_before(h) * h.total_value
+        start = weights_before(h) * h.allocation_value
         candidates.append(("partial", Goal.partial(h, start, h.settings.partial, margin)))
     else:
         candidates.append(("band_edge", Goal.band_edge(h, margin)))
@@ -248,10 +248,8 @@ def invest_idle_cash(book: Book, checklist: Checklist) -> None:
         if not len(buyable):
             continue
         for _ in range(2):          # fill the gaps, then the rest to the least overweight
-            cap = max(book.spare(a), 0.0)
-            if h.cash_class is not None:
-                cap = min(cap, max(0.0, book.class_values()[h.cash_class]
-                                   - h.class_target[h.cash_class] * book.V))
+            cap = min(max(book.spare(a), 0.0), max(0.0, book.class_values()[h.cash_class]
+                                                   - h.class_target[h.cash_class] * book.V))
             if cap <= MONEY_TOL:
                 break
             gaps = h.class_target * book.V - book.class_values()

@@ -242,8 +242,10 @@ class HighsLp:
         if basis is not None:
             self.highs.setBasis(basis)
 
-    def mip(self, time_limit: float, incumbent: np.ndarray | None) -> SolverAnswer:
-        """HiGHS's own branch and bound on the whole program."""
+    def mip(self, time_limit: float, incumbent: np.ndarray | None,
+            presolve_rule_off: int | None = None) -> SolverAnswer:
+        """HiGHS's own branch and bound on the whole program (``presolve_rule_off``: the
+        presolve rules switched off, the options' by default)."""
         start = time.perf_counter()
         self.highs.changeColsBounds(len(self.binary), self.binary, self.lower[self.binary],
                                     self.upper[self.binary])
@@ -252,7 +254,8 @@ class HighsLp:
         set_time_limit(self.highs, time_limit)
         # Branch and bound needs presolve, but not the parallel rows/columns rule.
         self.highs.setOptionValue("presolve", "on")
-        self.highs.setOptionValue("presolve_rule_off", self.options.presolve_rule_off)
+        self.highs.setOptionValue("presolve_rule_off", self.options.presolve_rule_off
+                                  if presolve_rule_off is None else presolve_rule_off)
         if incumbent is not None:
             sol = hp.HighsSolution()
             sol.col_value = list(incumbent)

@@ -11,10 +11,12 @@ from enum import StrEnum
 
 
 class Method(StrEnum):
-    """What answered: an LP (no binaries), our branch and bound, or HiGHS's MIP solver."""
+    """What answered: an LP (no binaries), our branch and bound, HiGHS's MIP solver, or the
+    relaxation rounded (integer trade sizes, :mod:`planner.solve.rounding`)."""
     LP = "lp"
     BRANCH_AND_BOUND = "branch_and_bound"
     HIGHS_MIP = "highs_mip"
+    ROUNDING = "rounding"
 
 
 @dataclass(frozen=True)
