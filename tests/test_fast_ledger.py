@@ -8,6 +8,7 @@ evaluation's JSON is equal, whichever path applied the trades.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 
@@ -106,6 +107,9 @@ def test_fast_path_is_taken_on_a_plain_list(monkeypatch_module):
     the loss sales that a purchase could wash (none here: no recent lots, no buys)."""
     h = household(0, 4, 0.0)
     t = trade_list(h, np.random.default_rng(1), 60, 0, 0, False)
+    # at the quote: a price off it is a violation only the walk judges
+    quote = h.securities.price[[h.securities.index[s] for s in t.symbol]]
+    t = dataclasses.replace(t, price=quote)
     walked = []
     original = fast_ledger._Walker.run
 

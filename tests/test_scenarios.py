@@ -269,7 +269,7 @@ def test_scenario_d_priced_washes_capture_more_than_avoid_and_every_heuristic(sc
     blocked = {b["lot_id"]: b for b in summary["blocked_losses"]}
     assert blocked["D-TJ-VTI-250210"]["free_to_harvest_from"] == "2026-12-25"   # 11-24 + 31 days
     assert {x["account_id"] for x in blocked["D-TJ-VTI-250210"]["blocked_by"]} == {"IRA_ALEX", "TAX_JORDAN"}
-    assert set(summary["classes"]) == {"us_equity", "intl_equity", "bonds"}
+    assert set(summary["classes"]) == {"us_equity", "intl_equity", "bonds", "cash"}
 
 
 def test_buys_are_labelled_replacement_only_where_a_harvest_sold_that_class():
