@@ -21,7 +21,7 @@ import pandas as pd
 from .dates import holding_start, is_long_term
 from .enums import Term
 from .household import Household
-from .ledger import TRADE_WINDOW, Ledger, Sale, _Walker, apply_trades as walk_trades
+from .ledger import TRADE_WINDOW, Ledger, Sale, _Walker, apply_trades as walk_trades, untouched_lots
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import WINDOW
@@ -229,12 +229,7 @@ def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow:
     ids = lots.index.positions(list(walker.states)) if walker.states else np.zeros(0, np.int64)
     touched[ids[ids >= 0]] = True
     touched[lot] = True
-    keep = ~touched
-    frames = [pd.DataFrame({
-        "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
-        "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
-        "holding_period_start": holding_start(lots.acquired[keep]),
-        "wash_adjusted": np.zeros(keep.sum(), bool)})]
+    frames = [untouched_lots(lots, ~touched)]
     fast_ids = t.lot_id[rows].tolist()
     fast_acc = lots.account[lot].tolist()
     fast_sec = lots.security[lot].tolist()

@@ -543,12 +543,7 @@ class _Walker:
         lots = h.lots
         touched = np.array([lid in self.states for lid in lots.id], dtype=bool) if self.states \
             else np.zeros(len(lots), bool)
-        keep = ~touched
-        frames = [pd.DataFrame({
-            "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
-            "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
-            "holding_period_start": holding_start(lots.acquired[keep]),
-            "wash_adjusted": np.zeros(keep.sum(), bool)})]
+        frames = [untouched_lots(lots, ~touched)]
         rows = [(st.lot_id, st.account, st.security, p.quantity, p.basis, p.start, p.adjusted)
                 for st in self.states.values() if st.held for p in st.parcels if p.quantity > QTY_TOL]
         if rows:
@@ -720,3 +715,12 @@ def plan_washes(h: Household) -> PlanWashes:
     scheduled = [a for acqs in later.by_group.values() for a in acqs]
     return PlanWashes(supply, scheduled, past, fixed[Term.SHORT], fixed[Term.LONG], deferred,
                       disallowed, permanent)
+
+
+def untouched_lots(lots, keep: np.ndarray) -> pd.DataFrame:
+    """The holdings-after rows of the lots no trade touched (``keep``), as they were."""
+    return pd.DataFrame({
+        "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
+        "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
+        "holding_period_start": holding_start(lots.acquired[keep]),
+        "wash_adjusted": np.zeros(keep.sum(), bool)})
