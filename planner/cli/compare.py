@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import pandas as pd
 
-from .options import add_settings_arguments, household_from_args
+from .options import add_frontier_arguments, household_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("household", help="household folder (SPEC §1)")
-    parser.add_argument("--out", required=True, help="folder for compare.csv and compare.png")
-    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
-    add_settings_arguments(parser)
+    add_frontier_arguments(parser, "compare.csv, compare.png and each strategy's trade list")
 
 
 def run(args: argparse.Namespace) -> int:

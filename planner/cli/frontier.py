@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import argparse
-from .options import add_settings_arguments, household_from_args
+from .options import add_frontier_arguments, household_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("household")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--penalties", help="comma-separated drift penalties, bp per pp")
-    add_settings_arguments(parser)
+    add_frontier_arguments(parser, "frontier.csv and frontier.png")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,6 +20,14 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=float, help="solver time limit, seconds")
 
 
+def add_frontier_arguments(parser: argparse.ArgumentParser, files: str) -> None:
+    """The household, ``--out`` and ``--penalties``: what ``frontier`` and ``compare`` share."""
+    parser.add_argument("household", help="household folder (docs/household.md)")
+    parser.add_argument("--out", required=True, help=f"folder for {files}")
+    parser.add_argument("--penalties", help="drift penalties of the frontier, bp per pp, comma-separated")
+    add_settings_arguments(parser)
+
+
 def settings(args: argparse.Namespace) -> dict:
     """The --set and shortcut overrides, checked like household.toml's [plan]."""
     raw = {}
