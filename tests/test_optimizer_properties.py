@@ -18,7 +18,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -134,9 +134,12 @@ def households(draw):
         time_limit_s=WHOLE_SHARES_TIME_LIMIT_S)
     # Cash is a class either way; sometimes targets.csv gives it a weight (and a band).
     target_classes = classes + (["cash"] if draw(st.booleans()) else [])
-    return make(accounts=accounts, securities=securities, lots=lots,
-                targets=_targets(draw, target_classes), transactions=transactions or None,
-                cashflows=cashflows or None, tax=_tax(draw), **plan_settings)
+    try:
+        return make(accounts=accounts, securities=securities, lots=lots,
+                    targets=_targets(draw, target_classes), transactions=transactions or None,
+                    cashflows=cashflows or None, tax=_tax(draw), **plan_settings)
+    except models.InputError:   # worth nothing above its reserves: the loader rejects it
+        reject()
 
 
 def _describe(h) -> str:
@@ -218,6 +221,31 @@ def test_plan_is_never_worse_than_a_heuristic_on_its_own_objective(h):
         if ev.violations:
             continue
         assert p.evaluation.objective <= ev.objective + p.gap + TOL, f"{heuristic.name}\n{note}"
+
+
+@pytest.mark.xfail(strict=True, reason="known gap of the priced-wash model (issue 11, open): a "
+                   "recent loss lot bought with another recent lot of its group may not be sold "
+                   "with it when nothing else covers its loss, so a heuristic that sells both "
+                   "scores better (17.08 against 16.54)")
+def test_plan_is_not_worse_than_a_heuristic_selling_two_recent_lots_of_one_group():
+    """Found by the property above at 200 examples after the merges: the optimizer stops at
+    the band's edge (us_equity 15%) where band_rebalance_hifo, breaking no rule, reaches the
+    target by selling both lots bought on 2026-11-05 in one wash group."""
+    from planner.heuristics import all_heuristics
+    securities = [("S0", 10.0, "us_equity", "g0", 0.0), ("S1", 10.0, "intl_equity", "i0", 0.0),
+                  ("S2", 10.0, "us_equity", "g0", 0.0), ("S3", 24.45, "us_equity", "g0", 0.0),
+                  ("S4", 10.0, "us_equity", "g0", 0.0), ("S5", 10.0, "us_equity", "g0", 0.0)]
+    lots = [(f"L{k}", "T1", "S0", 3.0, 12.0, "2015-03-10") for k in range(4)] + [
+        ("L4", "T1", "S0", 3.0, 12.0, "2026-11-05"), ("L5", "T1", "S3", 3.0, 95.35, "2026-11-05")]
+    h = make(accounts=[("T1", "taxable", 0.0, 0.0), ("A1", "traditional", 0.0, 0.0)],
+             securities=securities, lots=lots,
+             targets=[("us_equity", 0.05, 0.1), ("intl_equity", 0.95, 0.1), ("cash", 0.0, 0.1)],
+             tax=dict(carryforward_value=0.0), band=0.1, drift_penalty_bp=1.0, time_limit_s=5.0)
+    p = plan(h)
+    heuristic = next(x for x in all_heuristics() if x.name == "band_rebalance_hifo")
+    ev = evaluate(h, heuristic.plan(h))
+    assert not ev.violations
+    assert p.evaluation.objective <= ev.objective + p.gap + TOL
 
 
 @PROFILE
