@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from models.enums import SolveStatus
+from models.enums import SolveStatus, WashSale
 from models.household import Household
 
 from .diagnose import diagnose
@@ -27,6 +27,12 @@ def plan(household: Household, **settings: object) -> Plan:
     problem = PlanProblem(h)
     # The time limit is the whole plan's: the build has spent part of it.
     report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
+    if report.status is SolveStatus.INFEASIBLE and problem.household.settings.wash_sale is \
+            WashSale.PRICE and not problem.wash_fallback:
+        # The priced model restricts replacement lots (sold whole or not at all) where avoid
+        # does not: a plan avoid finds is a plan price allows (it washes nothing).
+        problem = PlanProblem(h, plan_as_avoid=True)
+        report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
     if report.status is SolveStatus.INFEASIBLE:
         raise diagnose(h, problem.rules)
     return judge(problem, report, started)

@@ -58,6 +58,7 @@ class PlanProblem:
     rules: list[PlanRule] | None = None       # None: the rules the settings switch on
     solver_options: SolverOptions = SolverOptions()   # gap, time limit, threads: from the settings
     seconds: dict[str, float] = field(default_factory=dict)
+    plan_as_avoid: bool = False   # price asked, but plan as avoid (the priced model found no plan)
 
     def __post_init__(self) -> None:
         start = time.perf_counter()
@@ -69,7 +70,7 @@ class PlanProblem:
         # wash_sale = "price" on a book too big to price pair by pair: plan as "avoid" (the
         # evaluator then finds no wash either way), and say so (wash_note).
         self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and \
-            pair_estimate(h, layout) > MAX_PAIRS
+            (self.plan_as_avoid or pair_estimate(h, layout) > MAX_PAIRS)
         if self.wash_fallback:
             self.rules = self.rules + [NoWashSale()]
         sell_zero = np.zeros(layout.n_sell, dtype=bool)
@@ -192,6 +193,9 @@ class PlanProblem:
 
     def wash_note(self) -> str:
         """How the program treated the wash-sale rule (SPEC §3), in words."""
+        if self.wash_fallback and self.plan_as_avoid:
+            return ("price asked, planned as avoid: the priced model, which sells a replacement "
+                    "lot whole or not at all, found no plan; avoid did")
         if self.wash_fallback:
             return (f"price asked, planned as avoid: more than {MAX_PAIRS} loss/replacement pairs "
                     "to price exactly on this book")
