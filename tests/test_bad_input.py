@@ -19,18 +19,8 @@ from planner.cli import main
 from planner.evaluate import evaluate
 
 from tests.helpers import household, trades, write_household, write_trades
-from tests.test_input_errors import edit, expect_error, expect_ok, snapshot
-
-LOTS = [("L1", "T1", "X", 10, 100.0, "2026-01-05"), ("L2", "T1", "X", 5, 50.0, "2026-02-05")]
-TRADES = [(None, "T1", "X", "sell", 1, 10.0, "L1")]
-HISTORY = [("2026-11-02", "T1", "X", "buy", 1, 10.0, "")]
-CASHFLOWS = [("2026-12-10", "T1", 100.0, "")]
-
-
-@pytest.fixture
-def case(tmp_path):
-    folder = write_household(tmp_path / "household", lots=LOTS, transactions=HISTORY, cashflows=CASHFLOWS)
-    return folder, write_trades(tmp_path / "trades.csv", TRADES)
+from tests.test_input_errors import (  # noqa: F401  (case: the same good folder, a fixture)
+    LOTS, case, edit, expect_error, expect_ok, snapshot)
 
 
 def evaluate_json(capsys, folder, trades_file, *extra) -> dict:
