@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from models.enums import SolveStatus
 from models.errors import PlanError
@@ -17,6 +18,21 @@ from .result import Plan
 from .rules import NoWashSale
 
 
+def solved_trades(problem: PlanProblem, report: SolveReport) -> pd.DataFrame:
+    """The trade list the solve found, unjudged (a backtest's evaluator judges it anyway);
+    raises :class:`models.PlanError` when it found none."""
+    if report.status is SolveStatus.INFEASIBLE:
+        raise PlanError("the rules cannot all be met (infeasible)")
+    if report.status is SolveStatus.TIME_LIMIT and not np.isfinite(report.gap):
+        raise PlanError(f"no plan found within the time limit of "
+                        f"{problem.household.settings.time_limit_s:g} s; "
+                        "raise time_limit_s (--time-limit) or loosen the rules")
+    if report.status is SolveStatus.ERROR or problem.problem.value is None \
+            or not np.isfinite(problem.problem.value):
+        raise PlanError(f"the solver failed: {report.message or report.status.value}")
+    return problem.trades()
+
+
 def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
     """The plan the solve found, judged by the evaluator; raises :class:`models.PlanError`
     when it found none (infeasible: see :func:`planner.diagnose.diagnose` for why).
@@ -24,16 +40,8 @@ def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
     ``started``: when the plan's making began (``time.perf_counter``), for its total seconds.
     """
     h = problem.household
-    if report.status is SolveStatus.INFEASIBLE:
-        raise PlanError("the rules cannot all be met (infeasible)")
-    if report.status is SolveStatus.TIME_LIMIT and not np.isfinite(report.gap):
-        raise PlanError(f"no plan found within the time limit of {h.settings.time_limit_s:g} s; "
-                        "raise time_limit_s (--time-limit) or loosen the rules")
-    if report.status is SolveStatus.ERROR or problem.problem.value is None \
-            or not np.isfinite(problem.problem.value):
-        raise PlanError(f"the solver failed: {report.message or report.status.value}")
     t0 = time.perf_counter()
-    trades = problem.trades()
+    trades = solved_trades(problem, report)
     evaluation = evaluate(h, trades)
     end = time.perf_counter()
     seconds = {"build": problem.seconds["build"], "solve": report.seconds, "evaluate": end - t0,

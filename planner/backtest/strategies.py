@@ -18,7 +18,6 @@ strategy that washes a loss pays for it exactly as the ledger says.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -101,9 +100,8 @@ class OptimizerStrategy:
 
     def decide(self, household, step: Step) -> pd.DataFrame:
         from ..batch.runs import SOLVER_THREADS
-        from ..judge import judge
+        from ..judge import solved_trades
         from ..problem import PlanProblem
-        started = time.perf_counter()
         plan_settings = {k: v for k, v in self.settings if k not in TAX_FIELDS}
         tax = {k: v for k, v in self.settings if k in TAX_FIELDS}
         h = household.with_settings(**plan_settings) if plan_settings else household
@@ -112,8 +110,8 @@ class OptimizerStrategy:
         # One HiGHS thread, as batch's runs: the parallelism is across paths (and HiGHS keeps
         # one thread count per process).
         report = problem.solve(threads=SOLVER_THREADS)
-        try:
-            return judge(problem, report, started).trades
+        try:   # the engine judges every strategy's trades: no Plan (charts, figures) here
+            return solved_trades(problem, report)
         except PlannerError as error:       # infeasible, time limit without a plan
             self.fallbacks.append(f"{step.date}: {error}")
             return BuyAndHold().decide(household, step)

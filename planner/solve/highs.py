@@ -116,8 +116,9 @@ class HighsLp:
     """
 
     def __init__(self, problem: cp.Problem, options: SolverOptions) -> None:
-        data, self.chain, self.inverse = problem.get_problem_data(
-            cp.HIGHS, canon_backend=cp.SCIPY_CANON_BACKEND)
+        columns = sum(v.size for v in problem.variables())
+        backend = cp.CPP_CANON_BACKEND if columns < options.cpp_compile_max_columns else cp.SCIPY_CANON_BACKEND
+        data, self.chain, self.inverse = problem.get_problem_data(cp.HIGHS, canon_backend=backend)
         self.problem = problem
         dims = dims_to_solver_dict(data[s.DIMS])
         A = data[s.A].tocsc()
