@@ -43,7 +43,7 @@ from models.trades import TradeList
 
 from ..evaluate import evaluate
 from .market import DAYS_PER_YEAR, Calendar
-from .strategies import Step, Strategy
+from .strategies import Step, Strategy, Trades
 
 HISTORY_DAYS = np.timedelta64(60, "D")
 QTY_TOL = 1e-9
@@ -270,25 +270,28 @@ class Engine:
         self.y.decisions += 1
         self.y.seconds += time.perf_counter() - started
 
-    def trade_list(self, frame: pd.DataFrame | None, day) -> TradeList:
+    def trade_list(self, frame: Trades | None, day) -> TradeList:
         """The strategy's trades on ``day`` (read straight from its columns: strategies write
         what the evaluator reads); buys without a lot id get one unique in the path."""
-        if frame is None or len(frame) == 0:
+        if frame is None or len(frame["quantity"]) == 0:
             return TradeList.empty()
-        quantity = frame["quantity"].to_numpy(dtype=float)
+
+        def text(name: str) -> np.ndarray:      # missing (None, NaN) as ""
+            values = np.asarray(frame[name], dtype=object)
+            return np.where(pd.isna(values), "", values).astype(str).astype(object)
+
+        quantity = np.asarray(frame["quantity"], dtype=float)
         keep = quantity > 0
-        is_buy = frame["action"].to_numpy(dtype=object)[keep] == "buy"
-        lot = frame["lot_id"].fillna("").astype(str).to_numpy(dtype=object)[keep] if "lot_id" in frame \
-            else np.full(int(keep.sum()), "", dtype=object)
+        is_buy = np.asarray(frame["action"], dtype=object)[keep] == "buy"
+        lot = text("lot_id")[keep] if "lot_id" in frame else np.full(int(keep.sum()), "", dtype=object)
         unnamed = np.flatnonzero(is_buy & (lot == ""))
         stamp = str(day).replace("-", "")
         lot[unnamed] = [f"B{stamp}-{k}" for k in range(len(unnamed))]
         n = len(lot)
         return TradeList(date=np.full(n, np.datetime64(day, "D")),
-                         account_id=frame["account_id"].astype(str).to_numpy(dtype=object)[keep],
-                         symbol=frame["symbol"].astype(str).to_numpy(dtype=object)[keep],
+                         account_id=text("account_id")[keep], symbol=text("symbol")[keep],
                          is_buy=is_buy, quantity=quantity[keep],
-                         price=frame["price"].to_numpy(dtype=float)[keep], lot_id=lot,
+                         price=np.asarray(frame["price"], dtype=float)[keep], lot_id=lot,
                          row=np.flatnonzero(keep) + 2)
 
     def apply(self, h, trades: TradeList, ev, day) -> None:

@@ -45,10 +45,15 @@ class Step:
     anniversary: bool          # a whole number of years after the start
 
 
+# A trade list as the engine reads it: SPEC §4 columns, as a DataFrame or as arrays by column
+# (the heuristics' books give arrays: a DataFrame per decision was half their time).
+Trades = pd.DataFrame | dict[str, np.ndarray]
+
+
 class Strategy(Protocol):
     name: str
 
-    def decide(self, household, step: Step) -> pd.DataFrame:
+    def decide(self, household, step: Step) -> Trades:
         """A trade list (SPEC §4 columns) for ``household`` on ``step.date``."""
         ...
 
@@ -61,8 +66,8 @@ class HeuristicStrategy:
     def name(self) -> str:
         return self.heuristic.name
 
-    def decide(self, household, step: Step) -> pd.DataFrame:
-        return self.heuristic.plan(household)
+    def decide(self, household, step: Step) -> Trades:
+        return self.heuristic.book(household).columns()
 
 
 @dataclass(frozen=True)
@@ -70,23 +75,23 @@ class BuyAndHold:
     """Cash flows only: fund withdrawals (highest cost first), invest spare cash below target."""
     name: str = BUY_AND_HOLD
 
-    def decide(self, household, step: Step) -> pd.DataFrame:
+    def decide(self, household, step: Step) -> Trades:
         h = household
         book = Book(h, hifo, wash_aware=False)
         fund_withdrawals(book)
         t = h.class_target * h.total_value
         goal = Goal(np.full(len(t), -np.inf), np.full(len(t), np.inf), t)
         move(book, goal, account_order(h, tax_advantaged_first=False), sells=False)
-        return book.frame()
+        return book.columns()
 
 
 @dataclass(frozen=True)
 class AnnualRebalanceFIFO:
     name: str = ANNUAL_REBALANCE
 
-    def decide(self, household, step: Step) -> pd.DataFrame:
+    def decide(self, household, step: Step) -> Trades:
         if step.anniversary:
-            return FullRebalanceFIFO().plan(household)
+            return FullRebalanceFIFO().book(household).columns()
         return BuyAndHold().decide(household, step)
 
 
@@ -98,7 +103,7 @@ class OptimizerStrategy:
     name: str = OPTIMIZER
     fallbacks: list = field(default_factory=list, compare=False)
 
-    def decide(self, household, step: Step) -> pd.DataFrame:
+    def decide(self, household, step: Step) -> Trades:
         from ..batch.runs import SOLVER_THREADS
         from ..judge import solved_trades
         from ..problem import PlanProblem

@@ -32,6 +32,10 @@ class Heuristic(Protocol):
     def plan(self, household) -> pd.DataFrame:
         ...
 
+    def book(self, household) -> Book:
+        """The same plan as its :class:`Book`: ``columns()`` skips the DataFrame."""
+        ...
+
 
 def all_heuristics() -> list[Heuristic]:
     """One of each heuristic, with its default parameters, in the order reports list them."""

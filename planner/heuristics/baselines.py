@@ -27,16 +27,20 @@ class _Rebalancer:
     band_only: bool      # True: trade only when a class is outside its band, and only those
 
     def plan(self, household) -> pd.DataFrame:
+        return self.book(household).frame()
+
+    def book(self, household) -> Book:
+        """The plan's book (its trades: :meth:`Book.frame`, :meth:`Book.columns`)."""
         book = Book(household, self.order, wash_aware=False)
         fund_withdrawals(book)
         if self.band_only:
             if not book.outside_band().any():
-                return book.frame()
+                return book
             goal = Goal.outside_band_to_target(household, book.class_values())
         else:
             goal = Goal.full(household)
         move(book, goal, account_order(household, tax_advantaged_first=False))
-        return book.frame()
+        return book
 
 
 class FullRebalanceFIFO(_Rebalancer):
@@ -83,6 +87,10 @@ class HarvestOnly:
             (-f.gain_per_dollar >= self.min_loss_fraction)
 
     def plan(self, household) -> pd.DataFrame:
+        return self.book(household).frame()
+
+    def book(self, household) -> Book:
+        """The plan's book (its trades: :meth:`Book.frame`, :meth:`Book.columns`)."""
         h = household
         book = Book(h, hifo, wash_aware=True, prefer_cheap=True)
         fund_withdrawals(book)
@@ -105,4 +113,4 @@ class HarvestOnly:
             proceeds = book.sell(np.array([lot]), float(book.left[lot] * h.lot_price[lot]),
                                  Reason.HARVEST.value)
             book.buy(a, j, proceeds, Reason.REPLACEMENT.value)
-        return book.frame()
+        return book

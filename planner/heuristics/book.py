@@ -370,6 +370,20 @@ class Book:
     # ---- the trade list -------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
         """The trade list (SPEC §4 columns and reasons): sells first, then buys."""
+        columns = self._columns()
+        if not len(columns["quantity"]):
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in PLAN_TRADE_COLUMNS})
+        keep = columns["quantity"] > 0
+        frame = pd.DataFrame(columns)
+        return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """:meth:`frame`'s rows as arrays, without the DataFrame (what a backtest reads)."""
+        columns = self._columns()
+        keep = columns["quantity"] > 0
+        return {c: v[keep] for c, v in columns.items()}
+
+    def _columns(self) -> dict[str, np.ndarray]:
         h = self.h
         date = str(h.as_of)
         parts = [(np.flatnonzero(rows > 0), reason) for reason, rows in self.sell_rows.items()]
@@ -391,28 +405,30 @@ class Book:
         taxable = self.facts.taxable[lots]
         basis = h.lots.cost_basis[lots] * q / h.lots.quantity[lots]
         term = np.where(self.facts.long_term[lots], Term.LONG.value, Term.SHORT.value)
-        sells = pd.DataFrame({
-            "date": date, "account_id": h.accounts.id[h.lots.account[lots]],
-            "symbol": h.securities.symbol[h.lots.security[lots]], "action": "sell",
-            "quantity": q, "price": price, "lot_id": h.lots.id[lots], "amount": q * price,
-            "cost_basis": np.where(taxable, basis, np.nan),
-            "realized_gain": np.where(taxable, q * price - basis, 0.0),
-            "term": np.where(taxable, term, ""), "reason": reasons})
         keys = list(self.buys)
         acc = np.array([k[0] for k in keys], dtype=np.int64)
         sec = np.array([k[1] for k in keys], dtype=np.int64)
         shares = np.array([self.buys[k][0] for k in keys], dtype=float)
         bprice = h.securities.price[sec]
-        buys = pd.DataFrame({
-            "date": date, "account_id": h.accounts.id[acc], "symbol": h.securities.symbol[sec],
-            "action": "buy", "quantity": shares, "price": bprice, "lot_id": "",
-            "amount": shares * bprice, "cost_basis": shares * bprice, "realized_gain": 0.0,
-            "term": "", "reason": np.array([self.buys[k][1] for k in keys], dtype=object)})
-        frames = [f for f in (sells, buys) if len(f)]
-        if not frames:
-            return pd.DataFrame({c: pd.Series([], dtype=object) for c in PLAN_TRADE_COLUMNS})
-        out = pd.concat(frames, ignore_index=True)[PLAN_TRADE_COLUMNS]
-        return out[out["quantity"] > 0].reset_index(drop=True)
+        n_s, n_b = len(lots), len(keys)
+
+        def text(sells, buys) -> np.ndarray:
+            return np.concatenate([np.asarray(sells, dtype=object), np.asarray(buys, dtype=object)])
+
+        out = {
+            "date": np.full(n_s + n_b, date, dtype=object),
+            "account_id": text(h.accounts.id[h.lots.account[lots]], h.accounts.id[acc]),
+            "symbol": text(h.securities.symbol[h.lots.security[lots]], h.securities.symbol[sec]),
+            "action": np.array(["sell"] * n_s + ["buy"] * n_b, dtype=object),
+            "quantity": np.concatenate([q, shares]),
+            "price": np.concatenate([price, bprice]),
+            "lot_id": text(h.lots.id[lots], np.full(n_b, "", dtype=object)),
+            "amount": np.concatenate([q * price, shares * bprice]),
+            "cost_basis": np.concatenate([np.where(taxable, basis, np.nan), shares * bprice]),
+            "realized_gain": np.concatenate([np.where(taxable, q * price - basis, 0.0), np.zeros(n_b)]),
+            "term": text(np.where(taxable, term, ""), np.full(n_b, "", dtype=object)),
+            "reason": text(reasons, [self.buys[k][1] for k in keys])}
+        return {c: out[c] for c in PLAN_TRADE_COLUMNS}
 
     def realized(self) -> tuple[float, float]:
         """The book's realized short- and long-term results so far (no wash adjustment)."""

@@ -289,6 +289,10 @@ class GuideRules:
     name: str = "guide"
 
     def plan(self, household) -> pd.DataFrame:
+        return self.book(household).frame()
+
+    def book(self, household) -> Book:
+        """The plan's book (its trades: :meth:`Book.frame`, :meth:`Book.columns`)."""
         h = household
         checklist = pre_trade_checklist(h, self.harvest_cost_multiple)
         book = Book(h, hifo_at_tax_rates, wash_aware=True, prefer_cheap=True)
@@ -301,4 +305,4 @@ class GuideRules:
             rebalance_taxable(book, checklist, self.band_margin)
             harvest_losses(book, checklist, rebalancing=True)
         invest_idle_cash(book, checklist)
-        return book.frame()
+        return book
