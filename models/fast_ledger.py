@@ -32,6 +32,8 @@ MIN_FAST_ROWS = 64   # below this the walk is as fast; keep one path for small l
 def apply_trades(household: Household, trades: TradeList, holdings: bool = True) -> Ledger:
     """Same as :func:`models.ledger.apply_trades`, vectorized where no wash is possible."""
     h, t = household, trades
+    if len(t) < MIN_FAST_ROWS:   # too few rows to pay: the walk, without sorting the rows out
+        return walk_trades(h, t, holdings)
     fast = _fast_rows(h, t)
     if fast.sum() < MIN_FAST_ROWS or np.any(t.quantity * t.price <= 0):
         return walk_trades(h, t, holdings)

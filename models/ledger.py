@@ -541,14 +541,15 @@ class _Walker:
     def finish_lots(self) -> None:
         h = self.h
         lots = h.lots
-        touched = np.array([lid in self.states for lid in lots.id], dtype=bool) if self.states \
-            else np.zeros(len(lots), bool)
-        frames = [untouched_lots(lots, ~touched)]
+        touched = np.zeros(len(lots), bool)
+        if self.states:
+            ids = lots.index.positions(list(self.states))
+            touched[ids[ids >= 0]] = True
         rows = [(st.lot_id, st.account, st.security, p.quantity, p.basis, p.start, p.adjusted)
                 for st in self.states.values() if st.held for p in st.parcels if p.quantity > QTY_TOL]
-        if rows:
-            frames.append(pd.DataFrame(rows, columns=list(frames[0].columns)))
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        # One frame of the untouched lots' rows and the walked ones (a frame per decision is
+        # much of a backtest's time: no second frame and concat).
+        frame = untouched_lots(lots, ~touched, rows)
         self.out.lots = frame
         shares = np.bincount(frame["security"].to_numpy(dtype=np.int64),
                              frame["quantity"].to_numpy(dtype=float), minlength=len(h.securities))
@@ -717,10 +718,17 @@ def plan_washes(h: Household) -> PlanWashes:
                       disallowed, permanent)
 
 
-def untouched_lots(lots, keep: np.ndarray) -> pd.DataFrame:
-    """The holdings-after rows of the lots no trade touched (``keep``), as they were."""
+def untouched_lots(lots, keep: np.ndarray, rows: list[tuple] = ()) -> pd.DataFrame:
+    """The holdings-after rows of the lots no trade touched (``keep``), as they were, then
+    ``rows`` (lot_id, account, security, quantity, cost_basis, holding_period_start,
+    wash_adjusted) of the lots the walk touched."""
+    extra = list(zip(*rows)) if len(rows) else [()] * 7
     return pd.DataFrame({
-        "lot_id": lots.id[keep], "account": lots.account[keep], "security": lots.security[keep],
-        "quantity": lots.quantity[keep], "cost_basis": lots.cost_basis[keep],
-        "holding_period_start": holding_start(lots.acquired[keep]),
-        "wash_adjusted": np.zeros(keep.sum(), bool)})
+        "lot_id": np.concatenate([lots.id[keep], np.array(extra[0], dtype=object)]),
+        "account": np.concatenate([lots.account[keep], np.array(extra[1], dtype=np.int64)]),
+        "security": np.concatenate([lots.security[keep], np.array(extra[2], dtype=np.int64)]),
+        "quantity": np.concatenate([lots.quantity[keep], np.array(extra[3], dtype=float)]),
+        "cost_basis": np.concatenate([lots.cost_basis[keep], np.array(extra[4], dtype=float)]),
+        "holding_period_start": np.concatenate([holding_start(lots.acquired[keep]),
+                                                np.array(extra[5], dtype="datetime64[D]")]),
+        "wash_adjusted": np.concatenate([np.zeros(keep.sum(), bool), np.array(extra[6], dtype=bool)])})
