@@ -38,6 +38,7 @@ import pandas as pd
 
 from models.enums import Term
 from models.household import Household
+from models.tax import net_year
 from models.tables import Cashflows, History, Lots
 from models.trades import TradeList
 
@@ -121,13 +122,6 @@ def _history_table(hist: dict) -> History:
                                  realized_gain=hist["realized_gain"], long_term=hist["long_term"])
 
 
-def _empty_history() -> dict:
-    return {"date": np.zeros(0, "datetime64[D]"), "account": np.zeros(0, np.int64),
-            "symbol": np.zeros(0, object), "is_buy": np.zeros(0, bool), "quantity": np.zeros(0),
-            "price": np.zeros(0), "lot_id": np.zeros(0, object), "realized_gain": np.zeros(0),
-            "long_term": np.zeros(0, np.int64)}
-
-
 def _history_of(h) -> dict:
     x = h.history
     return {"date": x.date, "account": x.account, "symbol": x.symbol.astype(object),
@@ -154,8 +148,9 @@ def household_on(base, day, prices: np.ndarray, lots: _Lots, cash: np.ndarray, f
 
 def year_tax(h, realized_short_term: float, realized_long_term: float, carry_short_term: float,
              carry_long_term: float, qualified: float = 0.0, ordinary: float = 0.0):
-    """The evaluator's year (its code path: flat or schedule mode) for these amounts, and the
-    tax of the dividends (flat mode: at the long- and short-term rates)."""
+    """The evaluator's year (its netting, :func:`models.tax.net_year`: flat or schedule mode)
+    for these amounts, and the tax of the dividends (flat mode: at the long- and short-term
+    rates)."""
     tax = replace(h.tax, realized_short_term=realized_short_term,
                   realized_long_term=realized_long_term, carryover_short_term=carry_short_term,
                   carryover_long_term=carry_long_term)
@@ -166,13 +161,9 @@ def year_tax(h, realized_short_term: float, realized_long_term: float, carry_sho
         tax = replace(tax, **income)
     else:
         dividend_tax = tax.long_term_rate * qualified + tax.short_term_rate * ordinary
-    no_lots = Lots(id=np.zeros(0, object), account=np.zeros(0, np.int64),
-                                 security=np.zeros(0, np.int64), quantity=np.zeros(0),
-                                 cost_basis=np.zeros(0), acquired=np.zeros(0, "datetime64[D]"))
-    h = replace(h, tax=tax, lots=no_lots, history=_history_table(_empty_history()),
-                cashflows=Cashflows(np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
-                                                  np.zeros(0), np.zeros(0, object)))
-    return evaluate(h).year, dividend_tax
+    # What evaluate's year is on a household with nothing to walk (its ledger adds 0.0), without
+    # building one: a household of no lots and no cash would be rejected as worth nothing.
+    return net_year(tax.realized_short_term + 0.0, tax.realized_long_term + 0.0, tax), dividend_tax
 
 
 @dataclass
