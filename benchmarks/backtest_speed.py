@@ -86,7 +86,7 @@ def main(argv=None) -> int:
             wall = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            print(f"\nwall time, {' '.join(command[3:6])} --years 10 --every quarter --paths 20, "
+            print("\nwall time, planner backtest examples/scenario_a --years 10 --every quarter --paths 20, "
                   f"every strategy: {wall:.1f} s ({cpu:.1f} s of CPU, the pool's processes "
                   f"included; load average {load:.1f} -> {os.getloadavg()[0]:.1f})")
     return 0
