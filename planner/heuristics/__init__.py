@@ -5,6 +5,8 @@ list with the optimizer's columns (SPEC §4: ``date, account_id, symbol, action,
 price, lot_id, amount, cost_basis, realized_gain, term, reason``), every sell naming its lot,
 never selling more than a lot holds, never spending an account's cash below its reserve. The
 evaluator judges their lists exactly as it judges the optimizer's (``planner compare``).
+``book(household)`` is the same plan as its :class:`Book`, whose ``columns()`` give the rows as
+arrays without building the DataFrame (what a backtest reads, decision after decision).
 
 ========================  ==================================================================
 ``guide``                 :class:`GuideRules`: the guide's prioritization, step by step
