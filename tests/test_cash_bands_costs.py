@@ -327,7 +327,7 @@ def test_a_small_time_limit_returns_the_best_plan_with_its_gap(monkeypatch):
     that bounds the optimum (here the proof is made impossible: a zero gap, no full MIP)."""
     from planner.solve import rounding
     monkeypatch.setattr(rounding, "PRESOLVE_PER_ROOT", 1e9)     # never time for the full MIP
-    h = _married(whole_shares=True, min_trade_usd=500.0, mip_gap_abs_fraction=0.0)
+    h = _married(whole_shares=True, min_trade_usd=500.0, mip_gap_abs_fraction=0.0, whole_share_gap=False)
     early = plan(h, time_limit_s=1.0)
     assert early.status is models.SolveStatus.TIME_LIMIT
     assert 0 < early.gap < np.inf and early.summary()["solver"]["status"] == "time_limit"
