@@ -161,6 +161,7 @@ KEYS: tuple[Key, ...] = (
     Key("plan", "cash_first", Flag()),
     Key("plan", "min_trade_usd", Number(0.0)),
     Key("plan", "whole_shares", Flag()),
+    Key("plan", "whole_share_gap", Flag()),
     Key("plan", "commission_usd", Number(0.0)),
     Key("plan", "max_weight", OPTIONAL_FRACTION),
     Key("plan", "time_limit_s", Number(0.0, open_low=True)),

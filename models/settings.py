@@ -132,6 +132,10 @@ class PlanSettings:
         No trade smaller than this (0: no minimum). Adds a binary per candidate trade.
     whole_shares
         Trade whole shares only. Adds an integer per candidate trade.
+    whole_share_gap
+        True (default): with whole shares, a plan within the drift penalty of one share of the
+        cheapest fund per account of the proven bound counts as optimal (the solver section
+        reports that tolerance and the gap); false: only ``mip_gap_abs_fraction``.
     commission_usd
         Commission per trade, counted in the trading cost (and as a fixed cost when
         ``min_trade_usd`` makes trades binary; otherwise it is charged by the evaluator only).
@@ -153,6 +157,7 @@ class PlanSettings:
     cash_first: bool = True
     min_trade_usd: float = 0.0
     whole_shares: bool = False
+    whole_share_gap: bool = True
     commission_usd: float = 0.0
     max_weight: float | None = None
     time_limit_s: float = 60.0

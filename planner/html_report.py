@@ -425,6 +425,7 @@ SETTING_MEANINGS = {
     "cash_first": "no taxable gain while investable cash stays idle",
     "min_trade_usd": "smallest trade ($)",
     "whole_shares": "whole shares only",
+    "whole_share_gap": "with whole shares, optimal within one share's drift penalty per account",
     "commission_usd": "commission per trade ($)",
     "max_weight": "cap on one security's household weight",
     "time_limit_s": "solver time limit (s)",

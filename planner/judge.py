@@ -53,6 +53,7 @@ def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
                 gap=report.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": report.method,
                         "nodes": report.nodes, "mixed_integer": problem.is_mip, **problem.size(),
+                        **problem.gap_tolerance(),
                         "wash_sale": problem.wash_note(),
                         **({"sifting": report.sifting} if report.sifting else {})},
                 restrictions=restrictions)

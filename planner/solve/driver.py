@@ -50,8 +50,8 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
         columns = [model.columns_of_vector(v) for v in trade]
         offsets = np.cumsum([0] + [len(c) for c in columns])
         linked = [(offsets[k] + np.arange(v.size), model.columns_of_vector(v)) for k, v in links]
-        answer = round_and_prove(model, root.value, root.x, options.abs_gap, options.time_limit_s,
-                                 start, np.concatenate(columns), linked)
+        answer = round_and_prove(model, root.value, root.x, options, start, np.concatenate(columns),
+                                 linked, model.columns_of(list(priority)))
     elif len(model.integer) or len(model.binary) > options.max_binaries:
         answer = model.mip(options.time_limit_s - (time.perf_counter() - start), None)
     elif sift:

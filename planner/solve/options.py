@@ -22,6 +22,9 @@ class Method(StrEnum):
 @dataclass(frozen=True)
 class SolverOptions:
     abs_gap: float = 1e-6                 # dollars of objective: proven optimal within this
+    # Dollars: with whole shares, a plan this close to its bound is optimal too (the drift
+    # penalty of one share per account, PlanProblem.share_gap); 0 without whole shares.
+    share_gap: float = 0.0
     time_limit_s: float = 60.0
     threads: int | None = None
     # The relaxations are solved without presolve: since the columns a rule caps at zero are
@@ -49,6 +52,11 @@ class SolverOptions:
     node_rounds: int = 3                  # sifting rounds for a node before the whole program takes it
     near_columns: int = 4000              # sifted columns nearest their threshold kept in the working set
     max_sift_rounds: int = 200
+
+    @property
+    def tolerance(self) -> float:
+        """Dollars of objective: a plan this close to the bound is reported optimal."""
+        return max(self.abs_gap, self.share_gap)
 
     def highs(self) -> dict[str, object]:
         """The options every HiGHS instance of the solve is given."""
