@@ -92,11 +92,16 @@ class _Supply:
     kind: str               # 'made' (by as_of), 'buy' (the plan's), 'scheduled'
     date: np.datetime64
     sell_column: int = -1   # the plan's sell column of this lot, if it may sell it
-    most_value: float = 0.0  # that column's upper bound, dollars
-    sold: int = -1          # index of its 'sold' binary once needed
+    gain_share: float = 0.0  # that lot's gain per share, dollars
+    lot_quantity: float = 0.0  # its shares
     processed: bool = False  # its lot's place in the order of sales has passed
     used_most: float = 0.0  # shares earlier demands may take of it, at most
     pairs: list[int] = field(default_factory=list)
+    # Once processed: shares washed into it before its sale, its held shares that are no
+    # replacement yet, and the shares washed after the sale into its sold shares so far.
+    before_sale: _Expr = field(default_factory=_Expr)
+    held: _Expr = field(default_factory=_Expr)
+    sold_after: _Expr = field(default_factory=_Expr)
 
 
 def pair_estimate(h, lay) -> int:
@@ -128,7 +133,7 @@ class WashPricing:
         self.cum_most: list[tuple[float, float]] = []  # bounds of the running totals v, u
         self.pair_ends: list[tuple[int, int]] = []    # (group-local demand id, supply id) for reports
         self.r_most: list[float] = []
-        self.n_sold = 0
+        self.a_most: list[float] = []
         self.n_binary = 0
         self.n_group = 0
         self.short_term, self.long_term = _Expr(), _Expr()
@@ -159,16 +164,12 @@ class WashPricing:
         if s.least - s.used_most >= d.most - TOL:
             self._le.append((need.add(m, -1.0), 0.0))          # surely covered: m = need
         else:
-            b = self.n_binary
-            self.n_binary += 1
+            b = self._binary()
             self._le.append((need.add(m, -1.0).add(_Expr.var("b", b, -d.most)), 0.0))
             self._le.append((avail.add(m, -1.0).add(_Expr.var("b", b, s.most)), s.most))
         d.pairs.append(k)
         s.pairs.append(k)
         s.used_most += most
-        if s.processed and s.sell_column >= 0:
-            # The replacement lot's sale came earlier in the order: no wash into sold shares.
-            self._le.append((m.add(_Expr.var("z", self._sold(s), most)), most))
         # What a washed share costs: the loss is disallowed at its term, then lost for good
         # (tax-advantaged replacement) or deferred into the replacement's basis.
         self.disallowed = self.disallowed.add(m, d.loss)
@@ -178,15 +179,49 @@ class WashPricing:
             self.deferred = self.deferred.add(m, d.loss)
         else:
             self.permanent = self.permanent.add(m, d.loss)
+        if s.processed and s.sell_column >= 0:
+            self._washed_after_sale(d, s, k, most)
         return k
 
-    def _sold(self, s: _Supply) -> int:
-        """The binary 'the plan sells this replacement lot' (created on first need)."""
-        if s.sold < 0:
-            s.sold = self.n_sold
-            self.n_sold += 1
-            self._le.append((_Expr.var("sell", s.sell_column).add(_Expr.var("z", s.sold, -s.most_value)), 0.0))
-        return s.sold
+    def _washed_after_sale(self, d: _Demand, s: _Supply, k: int, most: float) -> None:
+        """A loss later in the order washed into a replacement lot the plan sells earlier in
+        it: its held shares not yet replacements take the loss first (deferred), then its sold
+        ones (the ledger moves the loss into that finished sale, at the loss's term: the sold
+        shares realize their gain less the loss there, nothing is kept)."""
+        washed = _Expr.var("u", k).add(s.before_sale, -1.0)      # washed after the sale, so far
+        held = self._min(washed, s.held, s.lot_quantity)
+        sold_so_far = washed.add(held, -1.0)
+        sold = self._aux(most)
+        self._eq.append(_Expr.var("a", sold).add(sold_so_far, -1.0).add(s.sold_after, 1.0))
+        s.sold_after = sold_so_far
+        sold = _Expr.var("a", sold)
+        if s.gain_share < -TOL and d.long_term:
+            # That sale was itself a short-term loss, perhaps washed: the ledger would move
+            # its allowed part to the long term. Rare (a chain back into an earlier lot): excluded.
+            self._le.append((sold, 0.0))
+            return
+        self._realize(d.long_term, sold, s.gain_share - d.loss)
+        self._realize(False, sold, -s.gain_share)
+        self.deferred = self.deferred.add(sold, -d.loss)
+
+    def _binary(self) -> int:
+        self.n_binary += 1
+        return self.n_binary - 1
+
+    def _aux(self, most: float) -> int:
+        """A continuous variable in [0, most] (block 'a')."""
+        self.a_most.append(max(most, 0.0))
+        return len(self.a_most) - 1
+
+    def _min(self, x: _Expr, y: _Expr, most: float) -> _Expr:
+        """A variable equal to min(x, y), for x and y in [0, most] (one binary)."""
+        z = _Expr.var("a", self._aux(most))
+        b = self._binary()
+        self._le.append((z.add(x, -1.0), 0.0))
+        self._le.append((z.add(y, -1.0), 0.0))
+        self._le.append((x.add(z, -1.0).add(_Expr.var("b", b, -most)), 0.0))
+        self._le.append((y.add(z, -1.0).add(_Expr.var("b", b, most)), most))
+        return z
 
     def _realize(self, long_term: bool, expr: _Expr, scale: float) -> None:
         if long_term:
@@ -236,7 +271,8 @@ class WashPricing:
                 s = _Supply(_Expr(const=a.unused), a.unused, a.unused, a.taxable, a.purchase, "made", a.date)
                 if a.taxable and a.lot_id in column_of_lot:
                     s.sell_column = column_of_lot[a.lot_id]
-                    s.most_value = float(lay.sell_ub[s.sell_column])
+                    s.gain_share = float(gain_share[s.sell_column])
+                    s.lot_quantity = float(quantity_col[s.sell_column])
                 supplies.append(s)
             for c in np.flatnonzero(lay.buy_group == g) if lay.n_buy else []:
                 most = float(lay.buy_ub[c] / buy_price[c])
@@ -273,57 +309,63 @@ class WashPricing:
                 own = "lot:" + lot
                 item = by_lot.get(own)
                 g_share, q_lot, lt = float(gain_share[c]), float(quantity_col[c]), bool(lay.sell_long_term[c])
-                forward = [(d, k) for d in demands for k in d.pairs
-                           if item is not None and k in item.pairs]
-                if item is not None and item.sell_column == c and forward:
-                    self._replacement_sold(c, item, forward, g_share, q_lot, own, supplies, demands)
+                if item is not None and item.sell_column == c:
+                    self._replacement_sold(c, item, float(price_col[c]), own, supplies, demands)
                 elif g_share < 0:
                     self._demand(_Demand(_Expr.var("sell", c, 1.0 / price_col[c]), q_lot, -g_share, lt,
                                          True, own if item is not None else ""), supplies, demands)
                 if item is not None:
                     item.processed = True
 
-    def _replacement_sold(self, c, item, forward, g_share, q_lot, own, supplies, demands) -> None:
-        """A replacement lot the plan may sell: whole or not at all; each washed parcel, if
-        sold, realizes the lot's gain less the washed loss at the loss's term."""
-        z = self._sold(item)
-        self._eq.append(_Expr.var("sell", c).add(_Expr.var("z", z, -item.most_value)))
-        parcels: list[_Expr] = []
-        for d, k in forward:
-            most = self.pair_most[k]
+    def _replacement_sold(self, c: int, item: _Supply, price: float, own: str,
+                          supplies: list[_Supply], demands: list[_Demand]) -> None:
+        """A replacement lot the plan may sell, any part of it. The ledger sells the shares
+        washed into it first, in the order of the losses (the north-west corner of the sale on
+        the washes: sold through wash k = min(shares sold, washed through k), a binary each);
+        each such parcel realizes the lot's gain less the washed loss at the loss's term and,
+        if that is a loss, is a demand in turn; then the lot's own shares, a demand if at a
+        loss. What stays held and no replacement yet takes later washes first."""
+        sold = _Expr.var("sell", c, 1.0 / price)
+        demand_of = {k: d for d in demands for k in d.pairs}
+        q_lot, g_share = item.lot_quantity, item.gain_share
+        through = _Expr()                 # shares of the sale taken from washed parcels so far
+        washed = _Expr()
+        for k in list(item.pairs):
+            d = demand_of[k]
+            washed = _Expr.var("u", k)
+            now = self._min(sold, washed, q_lot)
             j = len(self.r_most)
-            self.r_most.append(most)
-            r = _Expr.var("r", j)          # r = m if the lot is sold, else 0
-            m = _Expr.var("m", k)
-            self._le.append((r.add(m, -1.0), 0.0))
-            self._le.append((r.add(_Expr.var("z", z, -most)), 0.0))
-            self._le.append((m.add(r, -1.0).add(_Expr.var("z", z, most)), most))
+            self.r_most.append(self.pair_most[k])
+            r = _Expr.var("r", j)          # shares of this parcel sold
+            self._eq.append(r.add(now, -1.0).add(through, 1.0))
+            through = now
             self._realize(d.long_term, r, g_share - d.loss)   # the parcel's result at the loss's term
             self._realize(False, r, -g_share)                 # ... no longer the lot's own (short)
             self.deferred = self.deferred.add(r, -d.loss)     # recovered, not kept
-            parcels.append(r)
             if g_share - d.loss < -TOL:   # the parcel sells at a loss: washed in its turn
-                self._demand(_Demand(r, most, d.loss - g_share, d.long_term, True, own), supplies, demands)
+                self._demand(_Demand(r, self.pair_most[k], d.loss - g_share, d.long_term, True, own),
+                             supplies, demands)
+        own_sold = sold.add(through, -1.0)        # = max(0, sold − washed)
+        item.before_sale = washed
+        item.held = _Expr(const=q_lot).add(washed, -1.0).add(own_sold, -1.0)
         if g_share < -TOL:
-            rest = _Expr.var("z", z, q_lot)
-            for r in parcels:
-                rest = rest.add(r, -1.0)
-            self._demand(_Demand(rest, q_lot, -g_share, False, True, own), supplies, demands)
+            self._demand(_Demand(own_sold, q_lot, -g_share, False, True, own), supplies, demands)
 
     # ---- to cvxpy -------------------------------------------------------------------------
     def _compile(self, p) -> None:
         n_m, n_r = len(self.pair_most), len(self.r_most)
         self.m = cp.Variable(n_m, name="washed_shares", bounds=[np.zeros(n_m), np.array(self.pair_most)]) if n_m else None
         self.r = cp.Variable(n_r, name="recovered_shares", bounds=[np.zeros(n_r), np.array(self.r_most)]) if n_r else None
-        self.z = cp.Variable(self.n_sold, name="sells_replacement", boolean=True) if self.n_sold else None
+        n_a = len(self.a_most)
+        self.a = cp.Variable(n_a, name="wash_running_totals", bounds=[np.zeros(n_a), np.array(self.a_most)]) if n_a else None
         self.b = cp.Variable(self.n_binary, name="wash_is_supply_bound", boolean=True) if self.n_binary else None
         self.y = cp.Variable(self.n_group, name="buys_group", boolean=True) if self.n_group else None
         cum = np.array(self.cum_most).reshape(-1, 2)
         self.v = cp.Variable(n_m, name="demand_matched", bounds=[np.zeros(n_m), cum[:, 0]]) if n_m else None
         self.u = cp.Variable(n_m, name="supply_used", bounds=[np.zeros(n_m), cum[:, 1]]) if n_m else None
-        self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "z": self.z, "b": self.b,
+        self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "a": self.a, "b": self.b,
                        "y": self.y, "v": self.v, "u": self.u}
-        self.binaries = [v for v in (self.y, self.z, self.b) if v is not None]
+        self.binaries = [v for v in (self.y, self.b) if v is not None]
         self.constraints: list[cp.Constraint] = []
         if self._le:
             self.constraints.append(self._matrix([e for e, _ in self._le]) <= np.array([rhs for _, rhs in self._le])
@@ -358,7 +400,7 @@ class WashPricing:
 
     def _range(self, e: _Expr) -> tuple[float, float]:
         """Bounds of the expression from its variables' bounds (for TaxCost's big-Ms)."""
-        most = {"m": self.pair_most, "r": self.r_most}
+        most = {"m": self.pair_most, "r": self.r_most, "a": self.a_most}
         lo = hi = e.const
         for (block, j), v in e.terms.items():
             top = most[block][j] if block in most else 1.0
