@@ -105,15 +105,22 @@ class _Supply:
 
 
 def pair_estimate(h, lay) -> int:
-    """Pairs the program would hold at most: loss demands × replacement supply, per group."""
+    """Pairs the program would hold at most: loss demands × replacement supplies, per group
+    (the plan's buys of a group counted as its runs of one account kind, as priced)."""
     frame = plan_washes(h)
     n = len(h.wash_groups)
     supply = np.bincount([a.group for a in frame.supply] +
                          [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW], minlength=n)
-    bought = np.bincount(lay.buy_group, minlength=n) if lay.n_buy else np.zeros(n)
+    if lay.n_buy:
+        by_group = np.argsort(lay.buy_group, kind="stable")
+        group, taxable = lay.buy_group[by_group], h.accounts.taxable[lay.buy_account[by_group]]
+        new_run = np.r_[True, (group[1:] != group[:-1]) | (taxable[1:] != taxable[:-1])]
+        bought = np.bincount(group[new_run], minlength=n)
+    else:
+        bought = np.zeros(n)
     past = np.bincount([loss.group for loss in frame.past], minlength=n)
     sold = np.bincount(lay.sell_group[lay.sell_taxable], minlength=n) if lay.n_sell else np.zeros(n)
-    return int(supply @ (past + sold) + bought @ past)
+    return int((supply + bought) @ (past + sold))
 
 
 class WashPricing:
@@ -135,7 +142,6 @@ class WashPricing:
         self.r_most: list[float] = []
         self.a_most: list[float] = []
         self.n_binary = 0
-        self.n_group = 0
         self.short_term, self.long_term = _Expr(), _Expr()
         self.deferred, self.permanent, self.disallowed = _Expr(), _Expr(), _Expr()
         self._build(h, lay, frame)
@@ -234,8 +240,6 @@ class WashPricing:
         for s in supplies:
             if s.purchase and s.purchase == d.own:
                 continue
-            if d.past_date is None and s.kind == "buy":
-                continue   # the plan buys no group it sells at a loss in (one binary a group)
             if d.past_date is not None:   # a past loss: only new purchases in its window
                 if s.kind == "made" or s.date > d.past_date + WINDOW or \
                         (s.kind == "buy" and d.past_date + WINDOW < self.as_of):
@@ -243,6 +247,23 @@ class WashPricing:
             self._pair(d, s)
 
     # ---- the groups -----------------------------------------------------------------------
+    @staticmethod
+    def _buy_runs(h, lay, g: int, buy_price: np.ndarray) -> list[_Supply]:
+        """The plan's buys of group ``g`` as supplies: the trade list writes them in column
+        order, and the law takes them in that order; a run of consecutive buys in accounts of
+        one kind (taxable or not) washes alike, so each run is one supply (its shares summed)."""
+        cols = np.flatnonzero(lay.buy_group == g) if lay.n_buy else np.zeros(0, int)
+        if not len(cols):
+            return []
+        taxable = h.accounts.taxable[lay.buy_account[cols]]
+        starts = np.flatnonzero(np.r_[True, taxable[1:] != taxable[:-1]])
+        most = lay.buy_ub[cols] / buy_price[cols]
+        runs = []
+        for lo, hi in zip(starts, np.r_[starts[1:], len(cols)]):
+            shares = _Expr({("buy", int(c)): 1.0 / buy_price[c] for c in cols[lo:hi]})
+            runs.append(_Supply(shares, float(most[lo:hi].sum()), 0.0, bool(taxable[lo]), "", "buy", h.as_of))
+        return runs
+
     def _build(self, h, lay, frame) -> None:
         self.as_of = h.as_of
         n_s = lay.n_sell
@@ -274,27 +295,10 @@ class WashPricing:
                     s.gain_share = float(gain_share[s.sell_column])
                     s.lot_quantity = float(quantity_col[s.sell_column])
                 supplies.append(s)
-            for c in np.flatnonzero(lay.buy_group == g) if lay.n_buy else []:
-                most = float(lay.buy_ub[c] / buy_price[c])
-                supplies.append(_Supply(_Expr.var("buy", int(c), 1.0 / buy_price[c]), most, 0.0,
-                                        bool(h.accounts.taxable[lay.buy_account[c]]), "", "buy", h.as_of))
+            supplies += self._buy_runs(h, lay, g, buy_price)
             for a in later_by_group[g]:
                 supplies.append(_Supply(_Expr(const=a.quantity), a.quantity, a.quantity, a.taxable,
                                         a.purchase, "scheduled", a.date))
-            buys = np.flatnonzero(lay.buy_group == g) if lay.n_buy else np.zeros(0, int)
-            losses = np.flatnonzero((lay.sell_group == g) & taxable_col & (gain_share < 0)) if n_s \
-                else np.zeros(0, int)
-            if len(buys) and len(losses):
-                # Sell the group's losses or buy it, not both: a plan buy would wash the plan's
-                # own harvest (pricing that too would take a binary per loss lot and buy).
-                y = self.n_group
-                self.n_group += 1
-                most_sold = float(lay.sell_ub[losses].sum())
-                most_bought = float(lay.buy_ub[buys].sum())
-                sold = _Expr({("sell", int(c)): 1.0 for c in losses})
-                bought = _Expr({("buy", int(c)): 1.0 for c in buys})
-                self._le.append((sold.add(_Expr.var("y", y, most_sold)), most_sold))
-                self._le.append((bought.add(_Expr.var("y", y, -most_bought)), 0.0))
             demands: list[_Demand] = []
             for loss in past_by_group[g]:
                 self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
@@ -359,13 +363,12 @@ class WashPricing:
         n_a = len(self.a_most)
         self.a = cp.Variable(n_a, name="wash_running_totals", bounds=[np.zeros(n_a), np.array(self.a_most)]) if n_a else None
         self.b = cp.Variable(self.n_binary, name="wash_is_supply_bound", boolean=True) if self.n_binary else None
-        self.y = cp.Variable(self.n_group, name="buys_group", boolean=True) if self.n_group else None
         cum = np.array(self.cum_most).reshape(-1, 2)
         self.v = cp.Variable(n_m, name="demand_matched", bounds=[np.zeros(n_m), cum[:, 0]]) if n_m else None
         self.u = cp.Variable(n_m, name="supply_used", bounds=[np.zeros(n_m), cum[:, 1]]) if n_m else None
         self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "a": self.a, "b": self.b,
-                       "y": self.y, "v": self.v, "u": self.u}
-        self.binaries = [v for v in (self.y, self.b) if v is not None]
+                       "v": self.v, "u": self.u}
+        self.binaries = [v for v in (self.b,) if v is not None]
         self.constraints: list[cp.Constraint] = []
         if self._le:
             self.constraints.append(self._matrix([e for e, _ in self._le]) <= np.array([rhs for _, rhs in self._le])
