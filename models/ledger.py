@@ -378,14 +378,13 @@ class _Walker:
             parcel.quantity -= take
             if parcel.quantity <= QTY_TOL:
                 st.parcels.pop(0)
-            if parcel.adjusted and taxable:
-                self.replacement_rows.add(len(self.out.sales))
-            self.record_sale(i, st, take, price * take, basis, parcel.start, date, taxable, pool)
+            self.record_sale(i, st, take, price * take, basis, parcel.start, date, taxable, pool,
+                             parcel.adjusted)
         return True
 
     def record_sale(self, i: int, st: LotState, shares: float, proceeds: float, basis: float,
                     start: np.datetime64, date: np.datetime64, taxable: bool,
-                    pool: ReplacementPool) -> None:
+                    pool: ReplacementPool, replacement: bool = False) -> None:
         term = _term(start, date)
         if not taxable:   # sales in traditional, Roth and HSA accounts realize nothing
             self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date,
@@ -413,6 +412,8 @@ class _Walker:
                                  f"{disallowed:,.2f} disallowed")
         if self.in_year(date):
             self.out.realize(term, gain + disallowed)
+        if replacement:
+            self.replacement_rows.add(len(self.out.sales))
         self.sales_of.setdefault(st.lot_id, []).append(len(self.out.sales))
         self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, shares,
                                    proceeds, basis, gain, term, True, disallowed, permanent, start))

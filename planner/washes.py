@@ -104,30 +104,30 @@ class _Supply:
     sold_after: _Expr = field(default_factory=_Expr)
 
 
-def pair_estimate(h, lay) -> int:
-    """Pairs the program would hold at most: loss demands × replacement supplies, per group
-    (the plan's buys of a group counted as its runs of one account kind, as priced)."""
-    frame = plan_washes(h)
-    n = len(h.wash_groups)
-    supply = np.bincount([a.group for a in frame.supply] +
-                         [a.group for a in frame.scheduled if a.date <= h.as_of + WINDOW], minlength=n)
-    if lay.n_buy:
-        by_group = np.argsort(lay.buy_group, kind="stable")
-        group, taxable = lay.buy_group[by_group], h.accounts.taxable[lay.buy_account[by_group]]
-        new_run = np.r_[True, (group[1:] != group[:-1]) | (taxable[1:] != taxable[:-1])]
-        bought = np.bincount(group[new_run], minlength=n)
-    else:
-        bought = np.zeros(n)
-    past = np.bincount([loss.group for loss in frame.past], minlength=n)
-    sold = np.bincount(lay.sell_group[lay.sell_taxable], minlength=n) if lay.n_sell else np.zeros(n)
-    return int((supply + bought) @ (past + sold))
+class _TooManyPairs(Exception):
+    """More pairs than the dry run allows (WashPricing.fits)."""
 
 
 class WashPricing:
     """The exact wash-sale terms of one household's program; see the module docstring."""
 
-    def __init__(self, program) -> None:
-        p, lay, h = program, program.layout, program.household
+    def __init__(self, program, own_buys: bool = True) -> None:
+        self._terms(program.household, program.layout, own_buys)
+        self._compile(program)
+
+    @classmethod
+    def fits(cls, h, lay, own_buys: bool, limit: int = 0) -> bool:
+        """Whether the household's program holds at most ``limit`` (default MAX_PAIRS) pairs: a
+        dry run of the construction, stopped at the first pair over the limit."""
+        dry = cls.__new__(cls)
+        try:
+            dry._terms(h, lay, own_buys, limit or MAX_PAIRS)
+        except _TooManyPairs:
+            return False
+        return True
+
+    def _terms(self, h, lay, own_buys: bool, limit: int | None = None) -> None:
+        self.own_buys, self.limit = own_buys, limit
         frame = plan_washes(h)
         self.fixed_short_term = frame.fixed_short_term
         self.fixed_long_term = frame.fixed_long_term
@@ -138,14 +138,13 @@ class WashPricing:
         self._eq: list[_Expr] = []                    # expr == 0
         self.pair_most: list[float] = []
         self.cum_most: list[tuple[float, float]] = []  # bounds of the running totals v, u
-        self.pair_ends: list[tuple[int, int]] = []    # (group-local demand id, supply id) for reports
         self.r_most: list[float] = []
         self.a_most: list[float] = []
+        self.n_group = 0
         self.n_binary = 0
         self.short_term, self.long_term = _Expr(), _Expr()
         self.deferred, self.permanent, self.disallowed = _Expr(), _Expr(), _Expr()
         self._build(h, lay, frame)
-        self._compile(p)
 
     # ---- the pairs ------------------------------------------------------------------------
     def _pair(self, d: _Demand, s: _Supply) -> int | None:
@@ -154,6 +153,8 @@ class WashPricing:
         if most <= TOL:
             return None
         k = len(self.pair_most)
+        if self.limit is not None and k >= self.limit:
+            raise _TooManyPairs
         self.pair_most.append(most)
         m = _Expr.var("m", k)
         # Running totals (a variable each, so every row stays a few nonzeros long): shares of
@@ -237,16 +238,41 @@ class WashPricing:
 
     def _demand(self, d: _Demand, supplies: list[_Supply], group_demands: list[_Demand]) -> None:
         group_demands.append(d)
+        # Shares demanded so far, at most: once the supplies passed surely hold that many, the
+        # greedy matching never reaches the next one (no pair).
+        demanded = sum(x.most for x in group_demands)
+        passed = 0.0
         for s in supplies:
+            if passed >= demanded - TOL:
+                break
             if s.purchase and s.purchase == d.own:
                 continue
+            if d.past_date is None and s.kind == "buy" and not self.own_buys:
+                continue   # the plan buys no group it sells at a loss in (one binary a group)
             if d.past_date is not None:   # a past loss: only new purchases in its window
                 if s.kind == "made" or s.date > d.past_date + WINDOW or \
                         (s.kind == "buy" and d.past_date + WINDOW < self.as_of):
                     continue
+            passed += s.least
             self._pair(d, s)
 
     # ---- the groups -----------------------------------------------------------------------
+    def _sell_losses_or_buy(self, lay, g: int, taxable_col: np.ndarray, gain_share: np.ndarray) -> None:
+        """Without the plan's buys priced against its own losses (a book with too many pairs):
+        sell the group's losses or buy it, not both (a binary)."""
+        buys = np.flatnonzero(lay.buy_group == g) if lay.n_buy else np.zeros(0, int)
+        losses = np.flatnonzero((lay.sell_group == g) & taxable_col & (gain_share < 0)) if lay.n_sell \
+            else np.zeros(0, int)
+        if not (len(buys) and len(losses)):
+            return
+        y = self.n_group
+        self.n_group += 1
+        most_sold, most_bought = float(lay.sell_ub[losses].sum()), float(lay.buy_ub[buys].sum())
+        sold = _Expr({("sell", int(c)): 1.0 for c in losses})
+        bought = _Expr({("buy", int(c)): 1.0 for c in buys})
+        self._le.append((sold.add(_Expr.var("y", y, most_sold)), most_sold))
+        self._le.append((bought.add(_Expr.var("y", y, -most_bought)), 0.0))
+
     @staticmethod
     def _buy_runs(h, lay, g: int, buy_price: np.ndarray) -> list[_Supply]:
         """The plan's buys of group ``g`` as supplies: the trade list writes them in column
@@ -299,6 +325,8 @@ class WashPricing:
             for a in later_by_group[g]:
                 supplies.append(_Supply(_Expr(const=a.quantity), a.quantity, a.quantity, a.taxable,
                                         a.purchase, "scheduled", a.date))
+            if not self.own_buys:
+                self._sell_losses_or_buy(lay, g, taxable_col, gain_share)
             demands: list[_Demand] = []
             for loss in past_by_group[g]:
                 self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
@@ -360,6 +388,7 @@ class WashPricing:
         n_m, n_r = len(self.pair_most), len(self.r_most)
         self.m = cp.Variable(n_m, name="washed_shares", bounds=[np.zeros(n_m), np.array(self.pair_most)]) if n_m else None
         self.r = cp.Variable(n_r, name="recovered_shares", bounds=[np.zeros(n_r), np.array(self.r_most)]) if n_r else None
+        self.y = cp.Variable(self.n_group, name="buys_group", boolean=True) if self.n_group else None
         n_a = len(self.a_most)
         self.a = cp.Variable(n_a, name="wash_running_totals", bounds=[np.zeros(n_a), np.array(self.a_most)]) if n_a else None
         self.b = cp.Variable(self.n_binary, name="wash_is_supply_bound", boolean=True) if self.n_binary else None
@@ -367,8 +396,8 @@ class WashPricing:
         self.v = cp.Variable(n_m, name="demand_matched", bounds=[np.zeros(n_m), cum[:, 0]]) if n_m else None
         self.u = cp.Variable(n_m, name="supply_used", bounds=[np.zeros(n_m), cum[:, 1]]) if n_m else None
         self.blocks = {"sell": p.sell, "buy": p.buy, "m": self.m, "r": self.r, "a": self.a, "b": self.b,
-                       "v": self.v, "u": self.u}
-        self.binaries = [v for v in (self.b,) if v is not None]
+                       "y": self.y, "v": self.v, "u": self.u}
+        self.binaries = [v for v in (self.y, self.b) if v is not None]
         self.constraints: list[cp.Constraint] = []
         if self._le:
             self.constraints.append(self._matrix([e for e, _ in self._le]) <= np.array([rhs for _, rhs in self._le])

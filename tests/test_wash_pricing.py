@@ -13,6 +13,7 @@ import os
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -160,6 +161,36 @@ def test_a_small_recent_purchase_no_longer_blocks_the_harvest():
     assert p.evaluation.permanently_disallowed == pytest.approx(15.0)
     avoid = plan(_issue_household(), wash_sale=WashSale.AVOID)
     assert avoid.tax_cost == pytest.approx(0.0, abs=TOL) and avoid.objective > p.objective
+
+
+def test_a_chain_back_into_a_lot_sold_earlier_that_day_is_priced_exactly():
+    """Found at 200 examples (a ledger slip, fixed). R2 (20 sh, basis 57.50, bought 11-01) and
+    R0, R1 (3 sh each, basis 45, bought 11-05), all X1 at 50, sold on as_of in that order."""
+    # R2: loss 7.50 a share; it washes into R0 and R1 (its own 20 sh never): 6 x 7.50 = 45
+    # disallowed, R0 and R1 now basis 52.50 a share. R0 sold: 3 x -2.50 = -7.50, washed into
+    # the earliest unused shares, R2's, already sold: the ledger moves it into that sale (3 of
+    # R2's sold shares, basis +2.50). R1 likewise into 3 more (not into R0's shares again:
+    # those already replaced R2's loss). Year, all short-term: R2 -150 + 45 - 7.50 - 7.50,
+    # R0 -7.50 + 7.50, R1 the same: -120 = the economic result of the three lots, nothing
+    # kept; disallowed 45 + 7.50 + 7.50 = 60.
+    h = make(accounts=[("T1", "taxable", 0.0, 0.0), ("HSA", "hsa", 0.0, 0.0)],
+             securities=[("X1", 50.0, "us_equity", "sp500", 0.0), ("Y", 40.0, "us_equity", "total", 1.0),
+                         ("B", 10.0, "bonds", "agg", 1.0), ("I", 30.0, "intl_equity", "intl", 2.0)],
+             lots=[("L0", "T1", "X1", 10.0, 300.0, "2015-03-10"), ("L1", "T1", "X1", 10.0, 300.0, "2015-03-10"),
+                   ("R0", "T1", "X1", 3.0, 135.0, "2026-11-05"), ("R1", "T1", "X1", 3.0, 135.0, "2026-11-05"),
+                   ("R2", "T1", "X1", 20.0, 1150.0, "2026-11-01")],
+             targets=[("bonds", 0.25, None), ("intl_equity", 0.2, None), ("us_equity", 0.55, None)],
+             tax=dict(short_term_rate=0.37, carryforward_value=0.0), band=0.05, drift_penalty_bp=400.0,
+             rebalance_inside_band=True)
+    trades = pd.DataFrame([("2026-12-01", "T1", "X1", "sell", q, 50.0, lot)
+                           for lot, q in (("R2", 20.0), ("R0", 3.0), ("R1", 3.0))],
+                          columns=["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"])
+    ev = evaluate(h, trades)
+    assert ev.ledger.short_term == pytest.approx(-120.0) and ev.ledger.long_term == pytest.approx(0.0)
+    assert ev.disallowed == pytest.approx(60.0) and ev.deferred == pytest.approx(0.0)
+    p = plan(h)
+    _assert_exact(p)
+    assert {"R0", "R1", "R2"} <= set(p.trades["lot_id"])
 
 
 def test_wash_sale_false_no_longer_lets_the_optimizer_ignore_the_law():
