@@ -69,12 +69,10 @@ class PlanProblem:
         layout = Layout.of(h)
         # wash_sale = "price" on a book too big to price pair by pair: plan as "avoid" (the
         # evaluator then finds no wash either way), and say so (wash_note).
-        # Too many pairs with the plan's own buys: those keep out of groups the plan sells at
-        # a loss (a binary a group); too many even so: plan as avoid.
+        # Too many pairs to price all: a narrower scope (washes.Scope); none fits: avoid.
         priced = h.settings.wash_sale is WashSale.PRICE and not self.plan_as_avoid
-        self.own_buys = priced and WashPricing.fits(h, layout, own_buys=True)
-        self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and (self.plan_as_avoid or (
-            not self.own_buys and not WashPricing.fits(h, layout, own_buys=False)))
+        self.wash_scope = WashPricing.scope_for(h, layout) if priced else None
+        self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and self.wash_scope is None
         if self.wash_fallback:
             self.rules = self.rules + [NoWashSale()]
         sell_zero = np.zeros(layout.n_sell, dtype=bool)
@@ -87,7 +85,7 @@ class PlanProblem:
                 buy_zero |= b_cap
         # A column a rule caps at zero is no column at all: the solver never sees it.
         self.layout = layout.without(sell_zero, buy_zero)
-        self.program = p = Program(self.layout, price_washes=not self.wash_fallback, own_buys=self.own_buys)
+        self.program = p = Program(self.layout, price_washes=not self.wash_fallback, wash_scope=self.wash_scope)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
@@ -204,11 +202,10 @@ class PlanProblem:
                     "to price exactly on this book")
         if self.household.settings.wash_sale is WashSale.PRICE:
             w = self.program.washes
-            own = "" if self.own_buys else (
-                f"; more than {MAX_PAIRS} pairs with the plan's own buys, so it buys no group it "
-                "sells at a loss")
+            narrowed = self.wash_scope.note()
+            narrowed = f" (more than {MAX_PAIRS} pairs to price all: {narrowed})" if narrowed else ""
             return (f"price: {len(w.pair_most)} loss/replacement pairs, "
-                    f"{sum(v.size for v in w.binaries)} binaries{own}")
+                    f"{sum(v.size for v in w.binaries)} binaries{narrowed}")
         return "avoid"
 
     def trades(self) -> pd.DataFrame:

@@ -9,12 +9,12 @@ each taking the earliest unused replacement shares of its window, share for shar
   then the plan's taxable loss lots, and the parcels of a sold replacement lot that a washed
   loss turned into a loss;
 * the supply, in acquisition order: purchases made by ``as_of`` (what the past losses left),
-  the plan's buys, purchases scheduled after ``as_of``;
+  the plan's buys (a run of buys in accounts of one kind is one supply: they wash alike),
+  purchases scheduled after ``as_of``;
 
 and one variable m per (demand, supply) pair the window allows (never a loss lot's own
-purchase, Rev. Rul. 56-602). The plan's buys replace only past losses: a plan that sells a
-group at a loss buys none of it (a binary per group, as under ``avoid``), which keeps the
-pairs to the few recent and scheduled purchases. Greedy matching is then, pair by pair,
+purchase, Rev. Rul. 56-602; never a supply the ones before it surely cover). Greedy matching
+is then, pair by pair,
 
     m = min(need, avail),   need = demand − its earlier pairs,   avail = supply − earlier demands' pairs,
 
@@ -24,12 +24,20 @@ sells and whatever it buys. A washed dollar raises the year's result at the loss
 is lost for good when the replacement sits in a tax-advantaged account, otherwise deferred
 into the replacement's basis and credited at ``carryforward_value`` (SPEC §2 tax cost).
 
-A taxable replacement lot the plan also sells gives the loss straight back: its shares carry
-the washed loss and the loss's holding period (so its own gain moves to the loss's term), and
-a parcel left at a loss is a demand in turn. To keep that exact with one binary, such a lot is
-sold whole or not at all, and no loss later in the order may be washed into shares the plan
-has already sold (the evaluator would move that loss into a finished sale); the program
-excludes those few combinations rather than price them, as ``avoid`` excludes every wash.
+A taxable replacement lot the plan also sells, in any part, gives the loss straight back
+(1.1091-1(d)): the ledger sells the shares washed into it first, in the order of the losses
+(sold through wash k = min(shares sold, washed through k), a binary each); each such parcel
+carries the loss and its holding period (its own gain moves to the loss's term), and a parcel
+left at a loss is a demand in turn, then the lot's own shares. A loss later in the order that
+washes into such a lot takes its held shares that replace nothing yet first (deferred), then
+its sold ones: the ledger moves the loss into that finished sale, at the loss's term (a binary
+each). One case is excluded rather than priced: the washed parcel of a long-term loss washed
+back into an earlier lot that sold at a short-term loss (the ledger would move part of that
+sale's result to the long term).
+
+Beyond ``MAX_PAIRS`` pairs the plan's buys are not priced against its own losses (it buys no
+group it sells at a loss, a binary a group, as under "avoid"); beyond it even so, the
+household is planned with "avoid", and the solver's note says which.
 """
 from __future__ import annotations
 
@@ -64,6 +72,12 @@ class _Expr:
         for key, value in other.terms.items():
             out.terms[key] = out.terms.get(key, 0.0) + scale * value
         return out
+
+    def grow(self, other: "_Expr", scale: float = 1.0) -> None:
+        """Add ``scale`` × ``other`` in place (the long sums: one pass per term, no copy)."""
+        self.const += scale * other.const
+        for key, value in other.terms.items():
+            self.terms[key] = self.terms.get(key, 0.0) + scale * value
 
     @staticmethod
     def var(block: str, index: int, coef: float = 1.0) -> "_Expr":
@@ -104,6 +118,25 @@ class _Supply:
     sold_after: _Expr = field(default_factory=_Expr)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What the program prices, all by default. A book with more than MAX_PAIRS pairs narrows
+    it, in this order, before falling back to avoid: ``own_buys`` False, the plan buys no group
+    it sells at a loss (a binary a group); ``chains`` False, a recent lot a loss washes into is
+    not sold too (a binary a lot), so no washed parcel becomes a demand in turn."""
+    own_buys: bool = True
+    chains: bool = True
+
+    def note(self) -> str:
+        """What is left out, in words ('' for nothing)."""
+        return "; ".join(text for on, text in (
+            (self.own_buys, "it buys no group it sells at a loss"),
+            (self.chains, "it sells no recent lot that a loss it takes washes into")) if not on)
+
+
+SCOPES = (Scope(), Scope(own_buys=False), Scope(own_buys=False, chains=False))
+
+
 class _TooManyPairs(Exception):
     """More pairs than the dry run allows (WashPricing.fits)."""
 
@@ -111,23 +144,25 @@ class _TooManyPairs(Exception):
 class WashPricing:
     """The exact wash-sale terms of one household's program; see the module docstring."""
 
-    def __init__(self, program, own_buys: bool = True) -> None:
-        self._terms(program.household, program.layout, own_buys)
+    def __init__(self, program, scope: Scope = Scope()) -> None:
+        self._terms(program.household, program.layout, scope)
         self._compile(program)
 
     @classmethod
-    def fits(cls, h, lay, own_buys: bool, limit: int = 0) -> bool:
-        """Whether the household's program holds at most ``limit`` (default MAX_PAIRS) pairs: a
-        dry run of the construction, stopped at the first pair over the limit."""
-        dry = cls.__new__(cls)
-        try:
-            dry._terms(h, lay, own_buys, limit or MAX_PAIRS)
-        except _TooManyPairs:
-            return False
-        return True
+    def scope_for(cls, h, lay, limit: int = MAX_PAIRS) -> Scope | None:
+        """The widest scope whose program holds at most ``limit`` pairs (None: none does), by a
+        dry run of the construction stopped at the first pair over the limit."""
+        for scope in SCOPES:
+            dry = cls.__new__(cls)
+            try:
+                dry._terms(h, lay, scope, limit)
+            except _TooManyPairs:
+                continue
+            return scope
+        return None
 
-    def _terms(self, h, lay, own_buys: bool, limit: int | None = None) -> None:
-        self.own_buys, self.limit = own_buys, limit
+    def _terms(self, h, lay, scope: Scope, limit: int | None = None) -> None:
+        self.scope, self.limit = scope, limit
         frame = plan_washes(h)
         self.fixed_short_term = frame.fixed_short_term
         self.fixed_long_term = frame.fixed_long_term
@@ -137,6 +172,7 @@ class WashPricing:
         self._le: list[tuple[_Expr, float]] = []      # expr ≤ rhs
         self._eq: list[_Expr] = []                    # expr == 0
         self.pair_most: list[float] = []
+        self.pair_demand: list[_Demand] = []
         self.cum_most: list[tuple[float, float]] = []  # bounds of the running totals v, u
         self.r_most: list[float] = []
         self.a_most: list[float] = []
@@ -156,6 +192,7 @@ class WashPricing:
         if self.limit is not None and k >= self.limit:
             raise _TooManyPairs
         self.pair_most.append(most)
+        self.pair_demand.append(d)
         m = _Expr.var("m", k)
         # Running totals (a variable each, so every row stays a few nonzeros long): shares of
         # the demand matched so far, shares of the supply used so far.
@@ -179,13 +216,13 @@ class WashPricing:
         s.used_most += most
         # What a washed share costs: the loss is disallowed at its term, then lost for good
         # (tax-advantaged replacement) or deferred into the replacement's basis.
-        self.disallowed = self.disallowed.add(m, d.loss)
+        self.disallowed.grow(m, d.loss)
         if d.in_year:
             self._realize(d.long_term, m, d.loss)
         if s.taxable:
-            self.deferred = self.deferred.add(m, d.loss)
+            self.deferred.grow(m, d.loss)
         else:
-            self.permanent = self.permanent.add(m, d.loss)
+            self.permanent.grow(m, d.loss)
         if s.processed and s.sell_column >= 0:
             self._washed_after_sale(d, s, k, most)
         return k
@@ -209,7 +246,7 @@ class WashPricing:
             return
         self._realize(d.long_term, sold, s.gain_share - d.loss)
         self._realize(False, sold, -s.gain_share)
-        self.deferred = self.deferred.add(sold, -d.loss)
+        self.deferred.grow(sold, -d.loss)
 
     def _binary(self) -> int:
         self.n_binary += 1
@@ -232,9 +269,9 @@ class WashPricing:
 
     def _realize(self, long_term: bool, expr: _Expr, scale: float) -> None:
         if long_term:
-            self.long_term = self.long_term.add(expr, scale)
+            self.long_term.grow(expr, scale)
         else:
-            self.short_term = self.short_term.add(expr, scale)
+            self.short_term.grow(expr, scale)
 
     def _demand(self, d: _Demand, supplies: list[_Supply], group_demands: list[_Demand]) -> None:
         group_demands.append(d)
@@ -247,7 +284,7 @@ class WashPricing:
                 break
             if s.purchase and s.purchase == d.own:
                 continue
-            if d.past_date is None and s.kind == "buy" and not self.own_buys:
+            if d.past_date is None and s.kind == "buy" and not self.scope.own_buys:
                 continue   # the plan buys no group it sells at a loss in (one binary a group)
             if d.past_date is not None:   # a past loss: only new purchases in its window
                 if s.kind == "made" or s.date > d.past_date + WINDOW or \
@@ -325,7 +362,7 @@ class WashPricing:
             for a in later_by_group[g]:
                 supplies.append(_Supply(_Expr(const=a.quantity), a.quantity, a.quantity, a.taxable,
                                         a.purchase, "scheduled", a.date))
-            if not self.own_buys:
+            if not self.scope.own_buys:
                 self._sell_losses_or_buy(lay, g, taxable_col, gain_share)
             demands: list[_Demand] = []
             for loss in past_by_group[g]:
@@ -358,12 +395,17 @@ class WashPricing:
         if that is a loss, is a demand in turn; then the lot's own shares, a demand if at a
         loss. What stays held and no replacement yet takes later washes first."""
         sold = _Expr.var("sell", c, 1.0 / price)
-        demand_of = {k: d for d in demands for k in d.pairs}
         q_lot, g_share = item.lot_quantity, item.gain_share
         through = _Expr()                 # shares of the sale taken from washed parcels so far
         washed = _Expr()
-        for k in list(item.pairs):
-            d = demand_of[k]
+        if not self.scope.chains and item.pairs:
+            # Washed into or sold, not both (a binary): no parcel to follow.
+            washed = _Expr.var("u", item.pairs[-1])
+            b = _Expr.var("b", self._binary())
+            self._le.append((sold.add(b, q_lot), q_lot))
+            self._le.append((washed.add(b, -item.most), 0.0))
+        for k in list(item.pairs) if self.scope.chains else []:
+            d = self.pair_demand[k]
             washed = _Expr.var("u", k)
             now = self._min(sold, washed, q_lot)
             j = len(self.r_most)
@@ -373,7 +415,7 @@ class WashPricing:
             through = now
             self._realize(d.long_term, r, g_share - d.loss)   # the parcel's result at the loss's term
             self._realize(False, r, -g_share)                 # ... no longer the lot's own (short)
-            self.deferred = self.deferred.add(r, -d.loss)     # recovered, not kept
+            self.deferred.grow(r, -d.loss)     # recovered, not kept
             if g_share - d.loss < -TOL:   # the parcel sells at a loss: washed in its turn
                 self._demand(_Demand(r, self.pair_most[k], d.loss - g_share, d.long_term, True, own),
                              supplies, demands)
