@@ -149,13 +149,13 @@ class WashPricing:
         self._compile(program)
 
     @classmethod
-    def scope_for(cls, h, lay, limit: int = MAX_PAIRS) -> Scope | None:
-        """The widest scope whose program holds at most ``limit`` pairs (None: none does), by a
-        dry run of the construction stopped at the first pair over the limit."""
+    def scope_for(cls, h, lay) -> Scope | None:
+        """The widest scope whose program holds at most MAX_PAIRS pairs (None: none does), by
+        a dry run of the construction stopped at the first pair over the limit."""
         for scope in SCOPES:
             dry = cls.__new__(cls)
             try:
-                dry._terms(h, lay, scope, limit)
+                dry._terms(h, lay, scope, MAX_PAIRS)
             except _TooManyPairs:
                 continue
             return scope

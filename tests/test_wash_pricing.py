@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from planner import evaluate, models
 from planner.optimizer import plan
+from planner.washes import SCOPES, WashPricing
 
 from tests.optimizer_cases import EMPTY_TRADES, make
 
@@ -129,6 +131,19 @@ def test_priced_washes_are_exact_when_the_plan_must_trade_hard(h):
     except models.InfeasiblePlan:
         return
     _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
+
+
+@PROFILE
+@given(h=washing_households(), scope=st.sampled_from(SCOPES[1:]))
+def test_narrowed_scopes_are_exact_and_never_worse_than_avoiding(h, scope):
+    """A book with too many pairs prices less (washes.Scope) before it falls back to avoid:
+    each narrower program is exact too, and still never worse than avoid."""
+    with patch.object(WashPricing, "scope_for", classmethod(lambda cls, *_: scope)):
+        p = plan(h)
+    _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
+    assert scope.note() in p.summary()["solver"]["wash_sale"]
+    avoid = plan(h, wash_sale=WashSale.AVOID)
+    assert p.evaluation.objective <= avoid.evaluation.objective + TOL
 
 
 # ---- worked cases -------------------------------------------------------------------------
