@@ -121,9 +121,9 @@ class _Supply:
 @dataclass(frozen=True)
 class Scope:
     """What the program prices, all by default. A book with more than MAX_PAIRS pairs narrows
-    it, in this order, before falling back to avoid: ``own_buys`` False, the plan buys no group
-    it sells at a loss (a binary a group); ``chains`` False, a recent lot a loss washes into is
-    not sold too (a binary a lot), so no washed parcel becomes a demand in turn."""
+    it (SCOPES, in order) before falling back to avoid: ``own_buys`` False, the plan buys no
+    group it sells at a loss (a binary a group); ``chains`` False, a recent lot a loss washes
+    into is not sold too (a binary a lot), so no washed parcel becomes a demand in turn."""
     own_buys: bool = True
     chains: bool = True
 
@@ -134,7 +134,7 @@ class Scope:
             (self.chains, "it sells no recent lot that a loss it takes washes into")) if not on)
 
 
-SCOPES = (Scope(), Scope(own_buys=False), Scope(own_buys=False, chains=False))
+SCOPES = (Scope(), Scope(own_buys=False), Scope(chains=False), Scope(own_buys=False, chains=False))
 
 
 class _TooManyPairs(Exception):
