@@ -138,12 +138,21 @@ def test_priced_washes_are_exact_when_the_plan_must_trade_hard(h):
 def test_narrowed_scopes_are_exact_and_never_worse_than_avoiding(h, scope):
     """A book with too many pairs prices less (washes.Scope) before it falls back to avoid:
     each narrower program is exact too, and still never worse than avoid."""
+    note = repr(h.lots) + repr(h.history) + repr(h.cashflows) + repr(h.tax) + repr(h.settings)
+    try:
+        avoid = plan(h, wash_sale=WashSale.AVOID)
+    except models.InfeasiblePlan:
+        avoid = None
     with patch.object(WashPricing, "scope_for", classmethod(lambda cls, *_: scope)):
-        p = plan(h)
-    _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
-    assert scope.note() in p.summary()["solver"]["wash_sale"]
-    avoid = plan(h, wash_sale=WashSale.AVOID)
-    assert p.evaluation.objective <= avoid.evaluation.objective + TOL
+        try:
+            p = plan(h)
+        except models.InfeasiblePlan:
+            assert avoid is None, "price is infeasible where avoid is not\n" + note
+            return
+    _assert_exact(p, note)
+    assert scope.note() in p.summary()["solver"]["wash_sale"], note
+    if avoid is not None:
+        assert p.objective <= avoid.objective + p.gap + avoid.gap + TOL, note
 
 
 # ---- worked cases -------------------------------------------------------------------------
