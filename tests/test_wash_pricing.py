@@ -133,7 +133,7 @@ def test_priced_washes_are_exact_when_the_plan_must_trade_hard(h):
     _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
 
 
-@PROFILE
+@settings(PROFILE, max_examples=max(EXAMPLES // 2, 1))   # two plans each: half the examples
 @given(h=washing_households(), scope=st.sampled_from(SCOPES[1:]))
 def test_narrowed_scopes_are_exact_and_never_worse_than_avoiding(h, scope):
     """A book with too many pairs prices less (washes.Scope) before it falls back to avoid:
