@@ -152,6 +152,9 @@ class _Walker:
         self.trade_lots = dict(zip(named.tolist(), self.lot_index.positions(named).tolist()))
         self.sales_of: dict[str, list[int]] = {}  # lot id -> its rows in out.sales
         self.adjusted_sold: dict[int, float] = {}  # out.sales row -> shares already adjusted
+        # out.sales rows of parcels that were replacement shares already: a share replaces one
+        # loss share only (Treas. Reg. 1.1091-1(c)), so a later wash never moves into them.
+        self.replacement_rows: set[int] = set()
         year = household.as_of.astype("datetime64[Y]")
         self.year_first = year.astype("datetime64[D]")
         self.year_next = (year + 1).astype("datetime64[D]")
@@ -375,12 +378,13 @@ class _Walker:
             parcel.quantity -= take
             if parcel.quantity <= QTY_TOL:
                 st.parcels.pop(0)
-            self.record_sale(i, st, take, price * take, basis, parcel.start, date, taxable, pool)
+            self.record_sale(i, st, take, price * take, basis, parcel.start, date, taxable, pool,
+                             parcel.adjusted)
         return True
 
     def record_sale(self, i: int, st: LotState, shares: float, proceeds: float, basis: float,
                     start: np.datetime64, date: np.datetime64, taxable: bool,
-                    pool: ReplacementPool) -> None:
+                    pool: ReplacementPool, replacement: bool = False) -> None:
         term = _term(start, date)
         if not taxable:   # sales in traditional, Roth and HSA accounts realize nothing
             self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date,
@@ -408,6 +412,8 @@ class _Walker:
                                  f"{disallowed:,.2f} disallowed")
         if self.in_year(date):
             self.out.realize(term, gain + disallowed)
+        if replacement:
+            self.replacement_rows.add(len(self.out.sales))
         self.sales_of.setdefault(st.lot_id, []).append(len(self.out.sales))
         self.out.sales.append(Sale(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, shares,
                                    proceeds, basis, gain, term, True, disallowed, permanent, start))
@@ -503,10 +509,11 @@ class _Walker:
                     sold_start: np.datetime64 | None, sold: np.datetime64) -> None:
         """Replacement shares already sold: the disallowed loss raises the basis of that sale and
         its holding period takes in the sold shares' (so its term may change); a row only partly
-        made of replacement shares splits in two."""
+        made of replacement shares splits in two. Rows of shares that replaced an earlier loss
+        are skipped: their basis already carries it."""
         for row in list(self.sales_of.get(st.lot_id, [])):
             sale = self.out.sales[row]
-            if not sale.taxable or row in self.adjusted_sold:
+            if not sale.taxable or row in self.adjusted_sold or row in self.replacement_rows:
                 continue
             take = min(shares, sale.quantity)
             add = amount * take / shares

@@ -29,8 +29,8 @@ def plan(household: Household, **settings: object) -> Plan:
     report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
     if report.status is SolveStatus.INFEASIBLE and problem.household.settings.wash_sale is \
             WashSale.PRICE and not problem.wash_fallback:
-        # The priced model restricts replacement lots (sold whole or not at all) where avoid
-        # does not: a plan avoid finds is a plan price allows (it washes nothing).
+        # A safety net: a plan avoid finds is one price allows (it washes nothing); the priced
+        # model excludes one rare chain (planner.washes) that avoid never needs.
         problem = PlanProblem(h, plan_as_avoid=True)
         report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
     if report.status is SolveStatus.INFEASIBLE:

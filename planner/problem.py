@@ -24,7 +24,7 @@ from .solve import Method, SolverOptions, solve
 from .solve.highs import HighsLp
 from .solve.relaxation import LpState
 from .terms import DeferredGain, DriftPenalty, TaxCost, TradingCost
-from .washes import MAX_PAIRS, pair_estimate
+from .washes import MAX_PAIRS, WashPricing
 
 # What a re-solve may change without a rebuild (PlanProblem.update), as batch keys name them:
 # each enters the program only through a scalar Parameter (program.Parameters,
@@ -70,8 +70,10 @@ class PlanProblem:
         layout = Layout.of(h)
         # wash_sale = "price" on a book too big to price pair by pair: plan as "avoid" (the
         # evaluator then finds no wash either way), and say so (wash_note).
-        self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and \
-            (self.plan_as_avoid or pair_estimate(h, layout) > MAX_PAIRS)
+        # Too many pairs to price all: a narrower scope (washes.Scope); none fits: avoid.
+        priced = h.settings.wash_sale is WashSale.PRICE and not self.plan_as_avoid
+        self.wash_scope = WashPricing.scope_for(h, layout) if priced else None
+        self.wash_fallback = h.settings.wash_sale is WashSale.PRICE and self.wash_scope is None
         if self.wash_fallback:
             self.rules = self.rules + [NoWashSale()]
         sell_zero = np.zeros(layout.n_sell, dtype=bool)
@@ -84,7 +86,7 @@ class PlanProblem:
                 buy_zero |= b_cap
         # A column a rule caps at zero is no column at all: the solver never sees it.
         self.layout = layout.without(sell_zero, buy_zero)
-        self.program = p = Program(self.layout, price_washes=not self.wash_fallback)
+        self.program = p = Program(self.layout, price_washes=not self.wash_fallback, wash_scope=self.wash_scope)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)
@@ -219,15 +221,16 @@ class PlanProblem:
     def wash_note(self) -> str:
         """How the program treated the wash-sale rule (SPEC §3), in words."""
         if self.wash_fallback and self.plan_as_avoid:
-            return ("price asked, planned as avoid: the priced model, which sells a replacement "
-                    "lot whole or not at all, found no plan; avoid did")
+            return "price asked, planned as avoid: the priced model found no plan; avoid did"
         if self.wash_fallback:
             return (f"price asked, planned as avoid: more than {MAX_PAIRS} loss/replacement pairs "
                     "to price exactly on this book")
         if self.household.settings.wash_sale is WashSale.PRICE:
             w = self.program.washes
+            narrowed = self.wash_scope.note()
+            narrowed = f" (more than {MAX_PAIRS} pairs to price all: {narrowed})" if narrowed else ""
             return (f"price: {len(w.pair_most)} loss/replacement pairs, "
-                    f"{sum(v.size for v in w.binaries)} binaries")
+                    f"{sum(v.size for v in w.binaries)} binaries{narrowed}")
         return "avoid"
 
     def trades(self) -> pd.DataFrame:

@@ -44,7 +44,7 @@ class Parameters:
 class Program:
     """Variables (dollars sold per lot, bought per account and security) and shared expressions."""
 
-    def __init__(self, layout: Layout, price_washes: bool = True) -> None:
+    def __init__(self, layout: Layout, price_washes: bool = True, wash_scope=None) -> None:
         self.layout = layout
         h = self.household = layout.household
         self.parameters = Parameters()
@@ -117,7 +117,7 @@ class Program:
         wash_st = wash_lt = 0
         if h.settings.wash_sale is WashSale.PRICE and price_washes:
             from .washes import WashPricing
-            self.washes = WashPricing(self)
+            self.washes = WashPricing(self, wash_scope) if wash_scope else WashPricing(self)
             self.constraints += self.washes.constraints
             wash_st, wash_lt = self.washes.short_term_expr, self.washes.long_term_expr
         self.constraints += [self.realized_st == self.gain_st_coef @ self.sell + wash_st,

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import warnings
+from unittest.mock import patch
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import evaluate, models
 from planner.optimizer import plan
+from planner.washes import SCOPES, WashPricing
 
 from tests.optimizer_cases import EMPTY_TRADES, make
 
@@ -130,6 +133,28 @@ def test_priced_washes_are_exact_when_the_plan_must_trade_hard(h):
     _assert_exact(p, repr(h.lots) + repr(h.history) + repr(h.cashflows))
 
 
+@settings(PROFILE, max_examples=max(EXAMPLES // 2, 1))   # two plans each: half the examples
+@given(h=washing_households(), scope=st.sampled_from(SCOPES[1:]))
+def test_narrowed_scopes_are_exact_and_never_worse_than_avoiding(h, scope):
+    """A book with too many pairs prices less (washes.Scope) before it falls back to avoid:
+    each narrower program is exact too, and still never worse than avoid."""
+    note = repr(h.lots) + repr(h.history) + repr(h.cashflows) + repr(h.tax) + repr(h.settings)
+    try:
+        avoid = plan(h, wash_sale=WashSale.AVOID)
+    except models.InfeasiblePlan:
+        avoid = None
+    with patch.object(WashPricing, "scope_for", classmethod(lambda cls, *_: scope)):
+        try:
+            p = plan(h)
+        except models.InfeasiblePlan:
+            assert avoid is None, "price is infeasible where avoid is not\n" + note
+            return
+    _assert_exact(p, note)
+    assert scope.note() in p.summary()["solver"]["wash_sale"], note
+    if avoid is not None:
+        assert p.objective <= avoid.objective + p.gap + avoid.gap + TOL, note
+
+
 # ---- worked cases -------------------------------------------------------------------------
 def _issue_household(**settings):
     """Old loss lot A; a recent taxable buy R (at a loss) and a 3-share IRA dividend D in its
@@ -160,6 +185,36 @@ def test_a_small_recent_purchase_no_longer_blocks_the_harvest():
     assert p.evaluation.permanently_disallowed == pytest.approx(15.0)
     avoid = plan(_issue_household(), wash_sale=WashSale.AVOID)
     assert avoid.tax_cost == pytest.approx(0.0, abs=TOL) and avoid.objective > p.objective
+
+
+def test_a_chain_back_into_a_lot_sold_earlier_that_day_is_priced_exactly():
+    """Found at 200 examples (a ledger slip, fixed). R2 (20 sh, basis 57.50, bought 11-01) and
+    R0, R1 (3 sh each, basis 45, bought 11-05), all X1 at 50, sold on as_of in that order."""
+    # R2: loss 7.50 a share; it washes into R0 and R1 (its own 20 sh never): 6 x 7.50 = 45
+    # disallowed, R0 and R1 now basis 52.50 a share. R0 sold: 3 x -2.50 = -7.50, washed into
+    # the earliest unused shares, R2's, already sold: the ledger moves it into that sale (3 of
+    # R2's sold shares, basis +2.50). R1 likewise into 3 more (not into R0's shares again:
+    # those already replaced R2's loss). Year, all short-term: R2 -150 + 45 - 7.50 - 7.50,
+    # R0 -7.50 + 7.50, R1 the same: -120 = the economic result of the three lots, nothing
+    # kept; disallowed 45 + 7.50 + 7.50 = 60.
+    h = make(accounts=[("T1", "taxable", 0.0, 0.0), ("HSA", "hsa", 0.0, 0.0)],
+             securities=[("X1", 50.0, "us_equity", "sp500", 0.0), ("Y", 40.0, "us_equity", "total", 1.0),
+                         ("B", 10.0, "bonds", "agg", 1.0), ("I", 30.0, "intl_equity", "intl", 2.0)],
+             lots=[("L0", "T1", "X1", 10.0, 300.0, "2015-03-10"), ("L1", "T1", "X1", 10.0, 300.0, "2015-03-10"),
+                   ("R0", "T1", "X1", 3.0, 135.0, "2026-11-05"), ("R1", "T1", "X1", 3.0, 135.0, "2026-11-05"),
+                   ("R2", "T1", "X1", 20.0, 1150.0, "2026-11-01")],
+             targets=[("bonds", 0.25, None), ("intl_equity", 0.2, None), ("us_equity", 0.55, None)],
+             tax=dict(short_term_rate=0.37, carryforward_value=0.0), band=0.05, drift_penalty_bp=400.0,
+             rebalance_inside_band=True)
+    trades = pd.DataFrame([("2026-12-01", "T1", "X1", "sell", q, 50.0, lot)
+                           for lot, q in (("R2", 20.0), ("R0", 3.0), ("R1", 3.0))],
+                          columns=["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"])
+    ev = evaluate(h, trades)
+    assert ev.ledger.short_term == pytest.approx(-120.0) and ev.ledger.long_term == pytest.approx(0.0)
+    assert ev.disallowed == pytest.approx(60.0) and ev.deferred == pytest.approx(0.0)
+    p = plan(h)
+    _assert_exact(p)
+    assert {"R0", "R1", "R2"} <= set(p.trades["lot_id"])
 
 
 def test_wash_sale_false_no_longer_lets_the_optimizer_ignore_the_law():
