@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from planner import evaluate, models
 from planner.optimizer import plan
 
-from tests.optimizer_cases import EMPTY_TRADES, make
-from tests.test_optimizer_properties import (TOL, _bounds_hold, _describe, best_completion,
+from tests.optimizer_cases import make
+from tests.test_optimizer_properties import (TOL, _describe, best_completion, checked_plan,
                                              households, tiny_households)
 
 EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "12"))
@@ -53,23 +53,7 @@ def tiny_schedule_households(draw):
 @PROFILE
 @given(h=schedule_households())
 def test_schedule_plan_is_exact_compliant_and_no_worse_than_doing_nothing(h):
-    note = _describe(h)
-    nothing = evaluate(h, EMPTY_TRADES)
-    try:
-        p = plan(h)
-    except models.InfeasiblePlan as error:
-        assert nothing.violations, f"called infeasible ({error}) but doing nothing is feasible\n{note}"
-        return
-    ev = p.evaluation
-    if p.status is models.SolveStatus.TIME_LIMIT:
-        assert h.settings.whole_shares, note
-    else:
-        assert p.status is models.SolveStatus.OPTIMAL, note
-    assert ev.tax_cost == pytest.approx(p.model["tax_cost"], abs=TOL), note
-    assert ev.violations == [], note
-    assert _bounds_hold(h, ev), note
-    if not nothing.violations:
-        assert ev.objective <= nothing.objective + TOL + p.gap, note
+    checked_plan(h)
 
 
 @PROFILE
