@@ -24,50 +24,89 @@ def _purchase(h, a) -> dict[str, Any]:
             "tax_advantaged": not a.taxable}
 
 
+# A blocked lot names at most this many purchases: those a sale today would be matched to first.
+# Naming every purchase of its group grew as lots x purchases (145 MB of summary.json at 1e5
+# lots, more memory than the machine has at 1e6); ``blocked_by_count`` still counts them all.
+LISTED_PURCHASES = 10
+
+
 def blocked_losses(plan) -> list[dict[str, Any]]:
     """Every taxable loss lot a purchase inside its wash window blocks (``avoid``) or makes
-    costly (``price``): the purchases, the shares a sale today would wash, the first day a sale
-    washes nothing (the last purchase + 31 days), and what the plan did with the lot."""
+    costly (``price``): the shares a sale today would wash, the purchases it would be matched
+    to (in the law's order, Treas. Reg. 1.1091-1(c); at most ``LISTED_PURCHASES``) and how
+    many there are, the first day a sale washes nothing (the last purchase + 31 days), and
+    what the plan did with the lot."""
     h = plan.household
     frame = plan_washes(h)
-    later = [a for a in frame.scheduled if a.date <= h.as_of + WINDOW]
-    by_group: dict[int, list] = {}
-    for a in frame.supply + later:
-        by_group.setdefault(a.group, []).append(a)
-    sold = plan.trades[plan.trades["action"] == "sell"].groupby("lot_id")["quantity"].sum()
-    washed = plan.evaluation.washes_frame().groupby("loss_lot")["shares"].sum() \
-        if len(plan.evaluation.washes_frame()) else pd.Series(dtype=float)
-    avoid = h.settings.wash_sale is WashSale.AVOID
-    out = []
+    # supply (dated by as_of) then scheduled: by group, each in date order, the order a sale
+    # on as_of meets them
+    listed = frame.supply + [a for a in frame.scheduled if a.date <= h.as_of + WINDOW]
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
-    for i in loss.tolist():
-        group = int(h.security_group[lots.security[i]])
-        purchases = [a for a in by_group.get(group, []) if a.purchase != "lot:" + str(lots.id[i])]
-        if not purchases:
-            continue
-        lot = str(lots.id[i])
-        shares = float(lots.quantity[i])
-        per_share = float(lots.cost_basis[i] / shares - h.lot_price[i])
-        replace = sum(a.unused for a in purchases)
-        lost = sum(a.unused for a in purchases if not a.taxable)
-        free = max(a.date for a in purchases) + WINDOW + DAY
-        if lot in sold.index and washed.get(lot, 0.0) > 0:
+    if not listed or not len(loss):
+        return []
+    group = np.array([a.group for a in listed], np.int64)
+    order = np.argsort(group, kind="stable")
+    purchases = [listed[k] for k in order.tolist()]
+    group = group[order]
+    unused = np.array([a.unused for a in purchases], float)
+    lost = np.where([not a.taxable for a in purchases], unused, 0.0)
+    groups = len(h.wash_groups)
+    first = np.searchsorted(group, np.arange(groups + 1))
+    count = np.diff(first)
+    total, total_lost = np.bincount(group, unused, groups), np.bincount(group, lost, groups)
+    own: dict[str, list[int]] = {}                 # a lot's own purchase never replaces it
+    for k, a in enumerate(purchases):
+        if a.purchase.startswith("lot:"):
+            own.setdefault(a.purchase[4:], []).append(k)
+    lot_ids = lots.id[loss].tolist()
+    mine = [own.get(lot, ()) for lot in lot_ids]
+    lot_group = h.security_group[lots.security[loss]]
+    others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    keep = others > 0
+    replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
+    lost_shares = total_lost[lot_group] - np.array([lost[m].sum() if m else 0.0 for m in mine])
+    shares = lots.quantity[loss]
+    per_share = lots.cost_basis[loss] / shares - h.lot_price[loss]
+    sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
+    washes = plan.evaluation.washes_frame()
+    washed = washes.groupby("loss_lot")["shares"].sum() if len(washes) else pd.Series(dtype=float)
+    is_sold = [lot in sold for lot in lot_ids]
+    avoid = h.settings.wash_sale is WashSale.AVOID
+    accounts, symbols, wash_groups = h.accounts.id, h.securities.symbol, h.wash_groups
+    out, named = [], {}                  # named: each purchase's entry, made once
+    for j in np.flatnonzero(keep).tolist():
+        lot, g, skip = lot_ids[j], int(lot_group[j]), mine[j]
+        need = min(float(shares[j]), float(replace[j]))
+        names, covered = [], 0.0
+        for k in range(first[g], first[g + 1]):
+            if len(names) == LISTED_PURCHASES or covered >= need - 1e-12:
+                break
+            if k not in skip:
+                if k not in named:
+                    named[k] = _purchase(h, purchases[k])
+                names.append(named[k])
+                covered += unused[k]
+        last = first[g + 1] - 1
+        while last in skip:
+            last -= 1
+        free = purchases[last].date + WINDOW + DAY
+        if is_sold[j] and washed.get(lot, 0.0) > 0:
             status = f"sold anyway: {washed.get(lot, 0.0):g} of its shares washed, priced in the plan"
-        elif lot in sold.index:
+        elif is_sold[j]:
             status = "sold: loss sales earlier in the law's order used up the replacement shares"
         elif avoid:
             status = "not sold: wash_sale = avoid forbids selling it at a loss before " + str(free)
         else:
             status = "not sold: the wash would cost more than the harvest brings"
-        out.append({"lot_id": lot, "account_id": str(h.accounts.id[lots.account[i]]),
-                    "symbol": str(h.securities.symbol[lots.security[i]]),
-                    "wash_group": str(h.wash_groups[group]),
-                    "unrealized_loss": round(per_share * shares, 2),
-                    "shares_a_sale_today_washes": round(min(shares, replace), 6),
-                    "of_them_lost_for_good": round(min(shares, lost), 6),
+        out.append({"lot_id": lot, "account_id": str(accounts[lots.account[loss[j]]]),
+                    "symbol": str(symbols[lots.security[loss[j]]]),
+                    "wash_group": str(wash_groups[g]),
+                    "unrealized_loss": round(float(per_share[j] * shares[j]), 2),
+                    "shares_a_sale_today_washes": round(need, 6),
+                    "of_them_lost_for_good": round(min(float(shares[j]), float(lost_shares[j])), 6),
                     "free_to_harvest_from": str(free),
-                    "blocked_by": [_purchase(h, a) for a in purchases],
+                    "blocked_by": names, "blocked_by_count": int(others[j]),
                     "plan": status})
     return out
 
