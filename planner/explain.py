@@ -63,52 +63,65 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     mine = [own.get(lot, ()) for lot in lot_ids]
     lot_group = h.security_group[lots.security[loss]]
     others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
-    keep = others > 0
+    keep = np.flatnonzero(others > 0)
+    mine = [mine[j] for j in keep.tolist()]
+    loss, lot_group, others = loss[keep], lot_group[keep], others[keep]
+    lot_ids = [lot_ids[j] for j in keep.tolist()]
+    shares = lots.quantity[loss]
     replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
     lost_shares = total_lost[lot_group] - np.array([lost[m].sum() if m else 0.0 for m in mine])
-    shares = lots.quantity[loss]
-    per_share = lots.cost_basis[loss] / shares - h.lot_price[loss]
-    sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
-    washes = plan.evaluation.washes_frame()
-    washed = washes.groupby("loss_lot")["shares"].sum() if len(washes) else pd.Series(dtype=float)
-    is_sold = [lot in sold for lot in lot_ids]
-    avoid = h.settings.wash_sale is WashSale.AVOID
-    accounts, symbols, wash_groups = h.accounts.id, h.securities.symbol, h.wash_groups
-    out, named = [], {}                  # named: each purchase's entry, made once
-    for j in np.flatnonzero(keep).tolist():
-        lot, g, skip = lot_ids[j], int(lot_group[j]), mine[j]
-        need = min(float(shares[j]), float(replace[j]))
-        names, covered = [], 0.0
+    need = np.minimum(shares, replace)
+    # the purchases a sale today is matched to first: the fewest, from the group's first,
+    # whose shares cover ``need`` (a lot's own purchase skipped, below)
+    cum = np.cumsum(unused)
+    before = np.concatenate([[0.0], cum])[first[lot_group]]
+    listed_n = np.searchsorted(cum, before + need - 1e-12, side="left") - first[lot_group] + 1
+    listed_n = np.clip(listed_n, 0, np.minimum(count[lot_group], LISTED_PURCHASES))
+    entries = [_purchase(h, a) for a in purchases]
+    last = first[lot_group + 1] - 1
+    chosen: dict[int, list[int]] = {}
+    for j, skip in enumerate(mine):
+        if not skip:
+            continue
+        g, names, covered = int(lot_group[j]), [], 0.0
         for k in range(first[g], first[g + 1]):
-            if len(names) == LISTED_PURCHASES or covered >= need - 1e-12:
+            if len(names) == LISTED_PURCHASES or covered >= need[j] - 1e-12:
                 break
             if k not in skip:
-                if k not in named:
-                    named[k] = _purchase(h, purchases[k])
-                names.append(named[k])
+                names.append(k)
                 covered += unused[k]
-        last = first[g + 1] - 1
-        while last in skip:
-            last -= 1
-        free = purchases[last].date + WINDOW + DAY
-        if is_sold[j] and washed.get(lot, 0.0) > 0:
-            status = f"sold anyway: {washed.get(lot, 0.0):g} of its shares washed, priced in the plan"
-        elif is_sold[j]:
-            status = "sold: loss sales earlier in the law's order used up the replacement shares"
-        elif avoid:
-            status = "not sold: wash_sale = avoid forbids selling it at a loss before " + str(free)
-        else:
-            status = "not sold: the wash would cost more than the harvest brings"
-        out.append({"lot_id": lot, "account_id": str(accounts[lots.account[loss[j]]]),
-                    "symbol": str(symbols[lots.security[loss[j]]]),
-                    "wash_group": str(wash_groups[g]),
-                    "unrealized_loss": round(float(per_share[j] * shares[j]), 2),
-                    "shares_a_sale_today_washes": round(need, 6),
-                    "of_them_lost_for_good": round(min(float(shares[j]), float(lost_shares[j])), 6),
-                    "free_to_harvest_from": str(free),
-                    "blocked_by": names, "blocked_by_count": int(others[j]),
-                    "plan": status})
-    return out
+        chosen[j] = names
+        while last[j] in skip:
+            last[j] -= 1
+    blocked_by = [entries[f:f + n] if j not in chosen else [entries[k] for k in chosen[j]]
+                  for j, (f, n) in enumerate(zip(first[lot_group].tolist(), listed_n.tolist()))]
+    free_day = np.array([a.date for a in purchases], "datetime64[D]")[last] + WINDOW + DAY
+    free = free_day.astype(str).tolist()
+    sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
+    washes = plan.evaluation.washes_frame()
+    washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
+    avoid = h.settings.wash_sale is WashSale.AVOID
+
+    def status(lot: str, day: str) -> str:
+        if lot in sold and washed.get(lot, 0.0) > 0:
+            return f"sold anyway: {washed[lot]:g} of its shares washed, priced in the plan"
+        if lot in sold:
+            return "sold: loss sales earlier in the law's order used up the replacement shares"
+        if avoid:
+            return "not sold: wash_sale = avoid forbids selling it at a loss before " + day
+        return "not sold: the wash would cost more than the harvest brings"
+
+    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
+    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
+                  h.securities.symbol[lots.security[loss]].tolist(),
+                  np.asarray(h.wash_groups, object)[lot_group].tolist(), loss_dollars.tolist(),
+                  need.tolist(), np.minimum(shares, lost_shares).tolist(), free, blocked_by,
+                  others.tolist())
+    return [{"lot_id": lot, "account_id": account, "symbol": symbol, "wash_group": group,
+             "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
+             "of_them_lost_for_good": round(gone, 6), "free_to_harvest_from": day,
+             "blocked_by": names, "blocked_by_count": n, "plan": status(lot, day)}
+            for lot, account, symbol, group, dollars, wash, gone, day, names, n in columns]
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
