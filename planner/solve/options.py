@@ -37,7 +37,6 @@ class SolverOptions:
     # columns per simplex iteration dominates (1e6 lots: solve 38 s -> 11 s), not at 1e5
     # (0.9 s on the whole program against 2.2 s sifted: the working set grew to most columns).
     sift_min_lots: int = 250_000
-    race_min_columns: int = 200_000       # from here two HiGHS instances race on the root
     node_limit: int = 400                 # beyond this, HiGHS's own branch and bound takes over
     max_binaries: int = 5000              # beyond this (minimum trade sizes on big books) too
     integrality_tol: float = 1e-6
