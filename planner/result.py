@@ -140,8 +140,31 @@ class Plan:
         trades = round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS) \
             .to_csv(index=False, float_format="%.10g")
         return {"trades.csv": lambda f: f.write(trades.encode()),
-                "summary.json": lambda f: f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())}
+                "summary.json": lambda f: _write_json(f, summary, indent)}
 
     def write(self, out: str | Path) -> Path:
         """Write trades.csv and summary.json into ``out``, both or neither."""
         return write_all(out, self.files())
+
+
+def _write_json(f: IO[bytes], summary: dict[str, Any], indent: int | None,
+                chunk: int = 10_000) -> None:
+    """``json.dumps(summary, indent=indent)`` and a newline, as UTF-8. Compact, it is written a
+    key and ``chunk`` list items at a time, the same bytes: a 1e6-lot plan's summary is ~200
+    MB of text (290,000 blocked losses, 99,000 sales), which whole took the write's memory
+    past the process's peak (h1e6: 2,153 MB)."""
+    if indent is not None:
+        f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())
+        return
+    f.write(b"{")
+    for n, (key, value) in enumerate(summary.items()):
+        f.write(((", " if n else "") + json.dumps(key) + ": ").encode())
+        if isinstance(value, list) and len(value) > chunk:
+            f.write(b"[")
+            for start in range(0, len(value), chunk):
+                part = json.dumps(value[start:start + chunk], default=str)[1:-1]
+                f.write(((", " if start else "") + part).encode())
+            f.write(b"]")
+        else:
+            f.write(json.dumps(value, default=str).encode())
+    f.write(b"}\n")

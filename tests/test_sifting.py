@@ -5,7 +5,6 @@ seeded synthetic books, with the sifting forced on (no size threshold, no column
 their threshold, so every fixing, flip, Farkas step and cutoff is exercised)."""
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -79,20 +78,3 @@ def test_sifting_moves_fixed_columns_and_answers_infeasible_sets(tmp_path):
         for key in totals:
             totals[key] += stats.get(key, 0)
     assert totals["rounds"] > 0 and totals["flips"] > 0, totals
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_raced_root_gives_the_same_optimum(seed, tmp_path):
-    """Two HiGHS instances racing on the root (presolve off and on, the loser cancelled)
-    prove the same optimum as one; here forced on a small book."""
-    spec = SyntheticSpec(lots=1500, accounts=6, securities=60, asset_classes=4, seed=seed)
-    h = load_household(generate_household(spec, tmp_path / "h")).with_settings(
-        mip_gap_abs_fraction=STRICT_GAP)
-    alone = PlanProblem(h)
-    alone.solve()
-    raced = PlanProblem(h, solver_options=SolverOptions(sift_min_lots=0, race_min_columns=0))
-    result = raced.solve()
-    assert result.status is models.SolveStatus.OPTIMAL
-    if (os.cpu_count() or 1) >= 2:
-        assert raced.highs._lp is None    # the race ran (it hands its copy of the model on)
-    assert raced.problem.value == pytest.approx(alone.problem.value, abs=2 * raced.abs_gap + TOL)

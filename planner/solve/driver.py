@@ -44,6 +44,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
         return SolverAnswer(root.state, np.inf, np.inf, time.perf_counter() - start, 0, Method.LP), model
     if not model.is_mip:
         model.unpack(root.x, root.value)
+        model.highs.clearSolver()
         return SolverAnswer(LpState.OPTIMAL, root.value, root.value, time.perf_counter() - start, 0,
                             Method.LP, root.x), model
     if links:
@@ -66,4 +67,8 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
                                   model.columns_of(list(priority)))
     if np.isfinite(answer.objective):
         model.unpack(answer.x, answer.objective)
+    # The solver's working state (factorization, scaled copies) is not read again: freed
+    # before the plan is judged and written (at 1e6 lots the write's peak decides the
+    # process's); the model stays, for its size and a later cold solve.
+    model.highs.clearSolver()
     return replace(answer, seconds=time.perf_counter() - start), model

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-import queue
 import sys
-import threading
 import time
 from types import SimpleNamespace
 
@@ -145,7 +143,6 @@ class HighsLp:
         self.offset = float(self.inverse[-1][s.OFFSET])
         self.highs = new_highs(options.highs())
         self.highs.passModel(lp)
-        self._lp = lp if lp.num_col_ >= options.race_min_columns else None   # for the root's rival
         self.root_seconds = np.nan        # how long the root relaxation took, once solved
         self.n = lp.num_col_
         self.size = {"rows": int(A.shape[0]), "columns": int(A.shape[1]), "nonzeros": int(A.nnz),
@@ -196,42 +193,19 @@ class HighsLp:
         return self._answer(state)
 
     def root(self, time_left: float) -> LpAnswer:
-        """The relaxation from scratch. On a big program a second HiGHS instance races this
-        one on the other core, with presolve on where this one has it off: which is faster
-        varies from book to book (1e6 lots: 9.6 s off against 2.8 s on for one, 2.2 s against
-        3.2 s for another, 4.9 s against 7.8 s for a third). The first to finish is kept; the
-        other is told to stop and left to wind down on its own."""
+        """The relaxation from scratch, presolve off (options.py says why).
+
+        No second instance races this one with presolve on: measured in one process on the
+        benchmark's four 1e6-lot books, presolve on was never much faster (CPU seconds off/on:
+        4.5/10.2, 2.8/22.7, 4.1/3.7, 26.0/26.4), and the race doubled the CPU the root took,
+        so on a shared machine the winner finished at about twice its time alone (h1e6: root
+        21.7 s raced under load against a 9.1 s cold LP). One instance also makes the root's
+        vertex, and so the plan, the same from run to run."""
         start = time.perf_counter()
         try:
-            if self._lp is None or (os.cpu_count() or 1) < 2:
-                return self.lp({}, time_left=time_left)
-            return self._answer(self._race(time_left))
+            return self.lp({}, time_left=time_left)
         finally:
             self.root_seconds = time.perf_counter() - start
-
-    def _race(self, time_left: float) -> LpState:
-        rival = new_highs(self.options.highs())
-        rival.setOptionValue("presolve", "on")
-        rival.passModel(self._lp)
-        self._lp = None
-        racers, finished = [self.highs, rival], queue.Queue()
-
-        def race(k: int) -> None:
-            try:
-                racers[k].run()
-            finally:
-                finished.put(k)
-
-        for k, highs in enumerate(racers):
-            highs.HandleUserInterrupt = True     # so that cancelSolve can stop it
-            set_time_limit(highs, time_left)
-            threading.Thread(target=race, args=(k,), daemon=True).start()
-        winner = finished.get()
-        racers[1 - winner].cancelSolve()
-        self.highs = racers[winner]
-        self.highs.HandleUserInterrupt = False
-        self.highs.setOptionValue("presolve", self.options.highs()["presolve"])
-        return lp_state(self.highs.getModelStatus())
 
     def reduced_costs(self) -> np.ndarray:
         return np.asarray(self.highs.getSolution().col_dual)

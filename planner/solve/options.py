@@ -40,7 +40,6 @@ class SolverOptions:
     # columns per simplex iteration dominates (1e6 lots: solve 38 s -> 11 s), not at 1e5
     # (0.9 s on the whole program against 2.2 s sifted: the working set grew to most columns).
     sift_min_lots: int = 250_000
-    race_min_columns: int = 200_000       # from here two HiGHS instances race on the root
     # cvxpy's compile: its C++ canonicalization backend below this many columns (the same
     # matrices; 200 lots 33 -> 20 ms, 20,000 lots 49 -> 28 ms, 50,000 83 -> 64 ms), the SCIPY
     # backend from here (1e5 lots 75 against 83 ms; 1e6 0.88 s against 1.57 s).
