@@ -142,8 +142,9 @@ def wash_explanations(plan) -> list[dict[str, Any]]:
         replaced = ", ".join(f"{r.shares:g} sh by {r.replacement_lot or r.replacement} "
                              f"({r.replacement_account_id}, {r.acquired})" for r in rows.itertuples())
         sold_back = set(rows["replacement_lot"]) & set(trades.loc[trades["action"] == "sell", "lot_id"])
-        back = f"; {', '.join(sorted(sold_back))}, sold in the plan too, give(s) the deferred loss " \
-            "straight back" if sold_back else ""
+        gives = "gives" if len(sold_back) == 1 else "give"
+        back = f"; {', '.join(sorted(sold_back))}, sold in the plan too, {gives} the deferred " \
+            "loss straight back" if sold_back else ""
         out.append({"loss_lot": lot, "symbol": rows["symbol"].iloc[0],
                     "shares_washed": float(rows["shares"].sum()),
                     "disallowed": round(permanent + deferred, 2),
