@@ -134,3 +134,38 @@ def test_a_short_term_gain_carries_the_ordinary_part_across_the_zero_rate_top():
     p = plan(h)
     assert p.evaluation.tax_cost == pytest.approx(2300, abs=TOL)
     assert p.model["tax_cost"] == pytest.approx(2300, abs=TOL)
+
+
+def test_whole_shares_plan_reports_the_tax_of_its_own_trades():
+    """Found by the schedule property at 200 examples: with whole shares the MIP stopped within
+    its tolerance with line 25 = min(line 23, line 24) on line 24's side, so the model said
+    −802.29 where the evaluator said −810.00 for the same trades. Now the trades are kept and
+    the worksheet's binaries re-solved (planner.solve.rounding.settle_structure).
+
+    Single, 2025, ordinary income 64,000, realized LT 9,000, LT carryover 3,500. Without trades:
+    net LT 5,500, taxable income 64,000 + 5,500 − 15,750 = 53,750 (ordinary 48,250); ordinary tax
+    1,192.50 + 12% × (48,250 − 11,925) = 5,551.50; LT: 100 at 0% (to 48,350), 5,400 at 15% =
+    810; tax 6,361.50. The plan sells 98 sh of L1 at −9,184.56 LT, 40 sh washed by L0 (bought
+    2026-11-05): −9,184.56 + 40 × 93.72 = −5,435.76, net LT 64.24, all at 0%: tax 5,551.50.
+    Tax cost 5,551.50 − 6,361.50 = −810.00."""
+    h = make(accounts=[("T1", "taxable", 20000.0, 0.0), ("A1", "traditional", 5000.0, 0.0),
+                       ("X0", "taxable", 20000.0, 0.0), ("X1", "taxable", 20000.0, 0.0)],
+             securities=[("S0", 312.4, "us_equity", "us_equity_g0", 0.0),
+                         ("S1", 100.0, "intl_equity", "intl_equity_g0", 0.0),
+                         ("S2", 100.0, "bonds", "bonds_g0", 0.0), ("S3", 312.4, "bonds", "bonds_g0", 0.0),
+                         ("S4", 100.0, "us_equity", "us_equity_g0", 0.0)],
+             lots=[("L0", "T1", "S0", 40.0, 4998.4, "2026-11-05"), ("L1", "T1", "S0", 300.0, 121836.0, "2015-03-10"),
+                   ("L2", "T1", "S3", 25.5, 3186.48, "2015-03-10"), ("L3", "T1", "S0", 3.0, 374.88, "2015-03-10"),
+                   ("L4", "T1", "S1", 3.0, 120.0, "2015-03-10"), ("L5", "T1", "S1", 3.0, 120.0, "2015-03-10"),
+                   ("L6", "A1", "S2", 25.5, 1785.0, "2015-03-10")],
+             targets=[("us_equity", 0.4, 0.05), ("intl_equity", 0.05, 0.05), ("bonds", 0.05, 0.05),
+                      ("cash", 0.5, 0.05)],
+             transactions=[("2026-11-10", "T1", "S2", "sell", 10.0, 100.0, "", -250.0)],
+             cashflows=[("2026-12-01", "T1", 8000.0, "")],
+             tax=dict(filing_status="single", short_term_rate=0.37, long_term_rate=0.238,
+                      deduction_rate=0.37, carryforward_value=0.0, realized_long_term=9000.0,
+                      carryover_long_term=3500.0, schedule=2025, ordinary_income=64000.0),
+             drift_penalty_bp=10.0, whole_shares=True, time_limit_s=30.0)
+    p = plan(h)
+    assert p.evaluation.tax_cost == pytest.approx(-810.0, abs=TOL)
+    assert p.model["tax_cost"] == pytest.approx(p.evaluation.tax_cost, abs=TOL)

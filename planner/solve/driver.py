@@ -14,7 +14,7 @@ from .branch_and_bound import branch_and_bound
 from .highs import HighsLp
 from .options import Method, SolverOptions
 from .relaxation import LpState, SolverAnswer
-from .rounding import round_and_prove
+from .rounding import round_and_prove, settle_structure
 from .sifting import SiftedLp
 
 
@@ -51,8 +51,11 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
         columns = [model.columns_of_vector(v) for v in trade]
         offsets = np.cumsum([0] + [len(c) for c in columns])
         linked = [(offsets[k] + np.arange(v.size), model.columns_of_vector(v)) for k, v in links]
-        answer = round_and_prove(model, root.value, root.x, options, start, np.concatenate(columns),
+        trade_columns = np.concatenate(columns)
+        answer = round_and_prove(model, root.value, root.x, options, start, trade_columns,
                                  linked, model.columns_of(list(priority)))
+        answer = settle_structure(model, answer, trade_columns, linked,
+                                  options.time_limit_s - (time.perf_counter() - start))
     elif len(model.integer) or len(model.binary) > options.max_binaries:
         answer = model.mip(options.time_limit_s - (time.perf_counter() - start), None)
     elif sift:
