@@ -13,17 +13,24 @@ their bound (1,000 lots: 31; 20,000: 3). So:
    a few dozen) is solved exactly by :func:`branch_and_bound` from it, in milliseconds: a
    better bound, and a centre that decides those binaries (the root splits them);
 2. every trade column that centre leaves at zero is fixed at zero, with its integers (its
-   share count, its indicator); the rest form a small MIP (a few hundred columns after
-   presolve) whose optimum is a plan: the incumbent;
-3. when the incumbent is within the tolerance of the bound (``SolverOptions.tolerance``: the
-   absolute gap, or with whole shares the drift penalty of one share per account), it is
-   optimal; otherwise HiGHS's MIP on the whole program, started from the incumbent, gets the
-   time left (presolve rules that ignore the clock switched off, and not started at all when
-   the time left would not cover its presolve), and the better bound of the two is reported.
+   share count, its indicator), and the lots it sells whole are sold whole; the rest form a
+   small MIP (a few hundred columns after presolve) whose optimum is a plan: the incumbent;
+   then the same with the whole-lot sales free;
+3. the incumbent improved two accounts at a time (:func:`_by_accounts`: every integer
+   outside the pair fixed), then a last neighbourhood with every buy column free (another
+   fund of a class: the relaxation's zero buys were where the plans differed);
+4. when the incumbent is within the tolerance of the bound (``SolverOptions.tolerance``: the
+   absolute gap, or with whole shares the drift penalty of one share per account) at any
+   step, it is optimal; otherwise HiGHS's MIP on the whole program, started from the
+   incumbent, gets the time left (presolve rules that ignore the clock switched off, and not
+   started at all when the time left would not cover its presolve), and the better bound of
+   the two is reported.
 
 At 1,000 lots (whole shares, a $500 or $1,000 minimum, 10 seeds) the rounding was $3-17
 above the sizes-relaxed bound; what HiGHS's MIP adds is the proof of the last dollars of
-whole-share residue (a subset sum over share prices), 1-60 s: hence the tolerance.
+whole-share residue (a subset sum over share prices), 1-60 s: hence the tolerance. At 100
+and 300 lots the plans within it were a search (CPU up to 5.1 s with the neighbourhoods of the
+relaxation alone): step 3 brings them to 2.2 s at most (30-700 lots, 25 households).
 """
 from __future__ import annotations
 
