@@ -161,10 +161,16 @@ class PlanProblem:
     def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> SolveReport:
         """Solve to within the absolute gap of the settings; set every variable's value."""
         options = self.options(time_limit_s, threads)
-        sift = [self.program.sell, self.program.buy] if self.layout.n_sell >= options.sift_min_lots else []
+        lay = self.layout
+        sift = [self.program.sell, self.program.buy] if lay.n_sell >= options.sift_min_lots else []
+        # The account of each trade column (a side without columns has a placeholder one).
+        sell_account = lay.sell_account if lay.n_sell else np.zeros(1, dtype=int)
+        buy_account = lay.buy_account if lay.n_buy else np.zeros(1, dtype=int)
         try:
             out, self.highs = solve(self.problem, options, priority=self.priority, sift=sift,
-                                    trade=[self.program.sell, self.program.buy], links=self.links)
+                                    trade=[self.program.sell, self.program.buy], links=self.links,
+                                    accounts=np.concatenate([sell_account, buy_account]),
+                                    buys=np.arange(sell_account.size + buy_account.size) >= sell_account.size)
         except cp.error.SolverError as error:
             return SolveReport(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = _STATUS.get(out.status, SolveStatus.ERROR)

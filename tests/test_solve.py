@@ -163,3 +163,29 @@ def test_a_single_thread_solve_after_a_default_one_in_the_same_process_is_answer
     assert problem.solve(threads=2).status.value == "optimal"
     assert problem.solve(threads=1).status.value == "optimal"
     assert problem.solve().status.value == "optimal"
+
+
+def test_the_account_pair_search_spends_each_accounts_cash_in_whole_shares():
+    """Three accounts, two funds each, whole shares: leftover cash is the objective. From a plan
+    that buys nothing, the search two accounts at a time reaches the optimum of each account.
+
+    Account 0, $100 cash, prices 30 and 7: 2·30 + 5·7 = 95 (leftover 5; 3·30 + 1·7 = 97,
+    leftover 3; 1·30 + 10·7 = 100, leftover 0). Account 1, $50, prices 20 and 15:
+    1·20 + 2·15 = 50, leftover 0. Account 2, $41, prices 20 and 15: 2·20 = 40, 1·15 + 1·20 = 35,
+    2·15 = 30: leftover 1. The optimum is 0 + 0 + 1 = $1."""
+    from planner.solve.rounding import _by_accounts
+    cash = np.array([100.0, 50.0, 41.0])
+    price = np.array([[30.0, 7.0], [20.0, 15.0], [20.0, 15.0]])
+    shares = cp.Variable(6, integer=True)
+    spent = cp.hstack([price[a] @ shares[2 * a:2 * a + 2] for a in range(3)])
+    problem = cp.Problem(cp.Minimize(cp.sum(cash - spent)), [spent <= cash, shares >= 0, shares <= 20])
+    model = HighsLp(problem, SolverOptions())
+    columns = model.columns_of_vector(shares)
+    nothing = np.zeros(len(model.lower))
+    value = float(model.cost @ nothing) + model.offset
+    assert value == pytest.approx(191.0)
+    x, best, _ = _by_accounts(model, nothing, value, [(np.arange(6), columns)], np.repeat([0, 1, 2], 2),
+                              tolerance=1e-6, bound=0.0, left=lambda: 10.0)
+    assert best == pytest.approx(1.0)
+    assert float(model.cost @ x) + model.offset == pytest.approx(1.0)
+    assert np.allclose(x[columns], np.round(x[columns]))

@@ -20,7 +20,8 @@ from .sifting import SiftedLp
 
 def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variable] = (),
           sift: list[cp.Variable] = (), trade: list[cp.Variable] = (),
-          links: list[tuple[int, cp.Variable]] = ()) -> tuple[SolverAnswer, HighsLp]:
+          links: list[tuple[int, cp.Variable]] = (), accounts: np.ndarray | None = None,
+          buys: np.ndarray | None = None) -> tuple[SolverAnswer, HighsLp]:
     """Solve to within ``options.abs_gap`` (dollars of objective) or stop at its time limit.
 
     ``priority``: binaries to branch on first (the few that shape everything else).
@@ -30,6 +31,8 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     ``trade`` and ``links``: the trade variables, and the integers that belong to one trade
     column each (``(k, variable)``: aligned with ``trade[k]``: share counts, trade
     indicators); with links the program is solved by :mod:`planner.solve.rounding`.
+    ``accounts`` and ``buys``: the account of each trade column and where it is a buy
+    (aligned with ``trade``'s columns end to end; without them one account, no buys).
     """
     start = time.perf_counter()
     model = HighsLp(problem, options)
@@ -51,9 +54,12 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
         columns = [model.columns_of_vector(v) for v in trade]
         offsets = np.cumsum([0] + [len(c) for c in columns])
         linked = [(offsets[k] + np.arange(v.size), model.columns_of_vector(v)) for k, v in links]
+        n = offsets[-1]
         trade_columns = np.concatenate(columns)
         answer = round_and_prove(model, root.value, root.x, options, start, trade_columns,
-                                 linked, model.columns_of(list(priority)))
+                                 linked, model.columns_of(list(priority)),
+                                 np.zeros(n, dtype=int) if accounts is None else accounts,
+                                 np.zeros(n, dtype=bool) if buys is None else buys)
         answer = settle_structure(model, answer, trade_columns, linked,
                                   options.time_limit_s - (time.perf_counter() - start))
     elif len(model.integer) or len(model.binary) > options.max_binaries:
