@@ -334,7 +334,8 @@ class WashPricing:
         price_col = h.lot_price[lay.sell_lot] if n_s else np.zeros(0)
         quantity_col = h.lots.quantity[lay.sell_lot] if n_s else np.zeros(0)
         gain_share = (price_col - h.lots.cost_basis[lay.sell_lot] / quantity_col) if n_s else np.zeros(0)
-        column_of_lot = {str(h.lots.id[lay.sell_lot[c]]): c for c in range(n_s)}
+        # one list of ids, not two numpy lookups per sell column (3 s of the build at 1e6)
+        column_of_lot = dict(zip(map(str, h.lots.id[lay.sell_lot].tolist()), range(n_s))) if n_s else {}
         supply_by_group = defaultdict(list)
         for a in frame.supply:
             supply_by_group[a.group].append(a)
