@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.enums import Term
 from models.allocation import class_values, drift_penalty, trading_cost, weights, weights_before
 from models.household import Household
 from models.fast_ledger import apply_trades as apply_trade_list
@@ -21,6 +22,9 @@ from models.ledger import Ledger, apply_trades
 from models.rulebook import Outcome, rule_violations
 from models.tax import YearResult, net_year, tax_cost, unrealized_gain
 from models.trades import TradeList
+
+SALE_COLUMNS = ["lot_id", "account_id", "symbol", "date", "quantity", "proceeds", "basis", "gain",
+                "term", "disallowed", "permanently_disallowed", "taxable", "row"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,15 +92,21 @@ class Evaluation:
         return self.ledger.short_term + self.ledger.long_term
 
     def sales_frame(self) -> pd.DataFrame:
-        h = self.household
-        rows = [{"lot_id": s.lot_id, "account_id": h.accounts.id[s.account], "symbol": s.symbol,
-                 "date": str(s.date), "quantity": s.quantity, "proceeds": s.proceeds,
-                 "basis": s.basis, "gain": s.gain, "term": s.term.value,
-                 "disallowed": s.disallowed, "permanently_disallowed": s.permanently_disallowed,
-                 "taxable": s.taxable, "row": s.row} for s in self.ledger.sales]
-        return pd.DataFrame(rows, columns=["lot_id", "account_id", "symbol", "date", "quantity",
-                                           "proceeds", "basis", "gain", "term", "disallowed",
-                                           "permanently_disallowed", "taxable", "row"])
+        """One row per sale, built column by column (a dict per sale and an enum lookup per
+        sale cost ~0.45 s of the write at 1e6 lots; the frame is the same)."""
+        sales, ids = self.ledger.sales, self.household.accounts.id
+        if not sales:
+            return pd.DataFrame(columns=SALE_COLUMNS)
+        term = {t: t.value for t in Term}
+        return pd.DataFrame({
+            "lot_id": [s.lot_id for s in sales], "account_id": [ids[s.account] for s in sales],
+            "symbol": [s.symbol for s in sales], "date": [str(s.date) for s in sales],
+            "quantity": [s.quantity for s in sales], "proceeds": [s.proceeds for s in sales],
+            "basis": [s.basis for s in sales], "gain": [s.gain for s in sales],
+            "term": [term[s.term] for s in sales], "disallowed": [s.disallowed for s in sales],
+            "permanently_disallowed": [s.permanently_disallowed for s in sales],
+            "taxable": [s.taxable for s in sales], "row": [s.row for s in sales]},
+            columns=SALE_COLUMNS)
 
     def lots_frame(self) -> pd.DataFrame:
         h, lots = self.household, self.ledger.lots
