@@ -11,9 +11,6 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._models import models   # first: makes ``from models.x import y`` find this project's models
-from ._cvxpy import install as _lean_cvxpy  # noqa: E402
-
-_lean_cvxpy()                  # cvxpy without scipy.stats (planner/_cvxpy.py)
 from models.errors import InfeasiblePlan, InputError, PlannerError  # noqa: E402
 
 if TYPE_CHECKING:
