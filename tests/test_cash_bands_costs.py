@@ -250,17 +250,23 @@ def test_integer_sizes_buy_one_fund_per_class_and_not_into_a_loss(settings):
     assert (sheltered == 1).all(), sheltered[sheltered > 1]
 
 
+def _ira_with_idle_cash():
+    """One IRA with $1,000 of idle cash, 50 BND at $72 and 20 VTI at $250; SCHZ ($23) is the
+    other bond fund it may buy; whole shares."""
+    sec = [("BND", 72.0, "bonds", "agg"), ("SCHZ", 23.0, "bonds", "agg2"),
+           ("VTI", 250.0, "us_equity", "crsp")]
+    return make(accounts=[("IRA", "traditional", 1000.0)], securities=sec,
+                lots=[("L1", "IRA", "BND", 50, 3600.0, "2020-01-02"),
+                      ("L2", "IRA", "VTI", 20, 5000.0, "2020-01-02")],
+                targets=[("us_equity", 0.5), ("bonds", 0.5)], whole_shares=True,
+                rebalance_inside_band=True)
+
+
 def test_whole_shares_buy_one_bond_fund_not_two_side_by_side():
     """Issue 11: two substantially different bond funds bought side by side in one account.
     The IRA's $1,000 of idle cash: BND at $72 and SCHZ at $23 together spend it to the dollar
     (the old plan sold everything and bought back BND, SCHZ and VTI); one fund will do."""
-    sec = [("BND", 72.0, "bonds", "agg"), ("SCHZ", 23.0, "bonds", "agg2"),
-           ("VTI", 250.0, "us_equity", "crsp")]
-    h = make(accounts=[("IRA", "traditional", 1000.0)], securities=sec,
-             lots=[("L1", "IRA", "BND", 50, 3600.0, "2020-01-02"),
-                   ("L2", "IRA", "VTI", 20, 5000.0, "2020-01-02")],
-             targets=[("us_equity", 0.5), ("bonds", 0.5)], whole_shares=True,
-             rebalance_inside_band=True)
+    h = _ira_with_idle_cash()
     p = plan(h)
     assert p.status is models.SolveStatus.OPTIMAL and p.evaluation.violations == []
     assert set(buys(p)["symbol"]) == {"BND"}
@@ -275,13 +281,7 @@ def test_whole_shares_declare_their_gap_tolerance_and_keep_within_it():
     deviation; the cheapest fund it may buy is SCHZ at $23: tolerance 0.10 × 23 = $2.30
     (against mip_gap_abs_fraction's 1e-6 × 9,600 = $0.0096). whole_share_gap = false asks for
     the strict proof."""
-    sec = [("BND", 72.0, "bonds", "agg"), ("SCHZ", 23.0, "bonds", "agg2"),
-           ("VTI", 250.0, "us_equity", "crsp")]
-    h = make(accounts=[("IRA", "traditional", 1000.0)], securities=sec,
-             lots=[("L1", "IRA", "BND", 50, 3600.0, "2020-01-02"),
-                   ("L2", "IRA", "VTI", 20, 5000.0, "2020-01-02")],
-             targets=[("us_equity", 0.5), ("bonds", 0.5)], whole_shares=True,
-             rebalance_inside_band=True)
+    h = _ira_with_idle_cash()
     loose, strict = plan(h), plan(h, whole_share_gap=False)
     solver = loose.summary()["solver"]
     assert solver["gap_tolerance"] == pytest.approx(2.30)
