@@ -67,6 +67,8 @@ def test_a_non_finite_tax_value_names_its_line_and_key(case, capsys, tmp_path, o
     ("time_limit_s = 0", "above 0"), ("commission_usd = nan", "finite"),
     ("max_weight = -0.1", "above 0"), ("partial = 1.5", "at most 1"),
     ("wash_sale = 1", "price, avoid"), ("drift_shape = \"cubic\"", "absolute"),
+    ("whole_share_gap = 3", "true or false"), ("whole_share_gap = nan", "true or false"),
+    ("whole_share_gap = \"yes\"", "true or false"),
 ])
 def test_a_bad_plan_setting_names_household_toml_its_line_and_key(case, capsys, tmp_path, setting, says):
     folder, trades_file = case
