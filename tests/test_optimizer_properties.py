@@ -422,6 +422,13 @@ def _row(h, a, j, action, quantity, lot_id):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(h=tiny_households())
 def test_never_worse_than_brute_force(h):
+    checked_against_brute_force(h)
+
+
+def checked_against_brute_force(h):
+    """Every combination of none / half / all of each taxable lot, the rest of the plan by an
+    LP, each judged by the evaluator: the plan breaks no rule and is no worse than the best of
+    them (infeasible only where none complies). The plan, or None when rightly infeasible."""
     note = _describe(h)
     taxable = [i for i in range(len(h.lots)) if h.lot_taxable[i]]
     candidates = []
@@ -437,9 +444,10 @@ def test_never_worse_than_brute_force(h):
         p = plan(h)
     except models.InfeasiblePlan as error:
         assert not candidates, f"infeasible ({error}) but {candidates[0]} complies\n{note}"
-        return
+        return None
     assert p.evaluation.violations == [], note
     if candidates:
         best = min(candidates)
         assert p.evaluation.objective <= best[0] + TOL, \
             f"optimizer {p.evaluation.objective:.4f} > brute force {best[0]:.4f} {best[1]}\n{note}"
+    return p
