@@ -240,12 +240,29 @@ def wash_tables(summary: dict[str, Any]) -> dict[str, Any]:
         return {"columns": columns, "rows": rows}
     sales = [s for s in summary.get("sales", []) if abs(s.get("disallowed", 0) or 0) > 0.005]
     return {"restrictions": table(summary.get("restrictions")),
-            "washes": table(summary.get("washes")),
+            "washes": table(wash_rows(summary.get("washes") or [])),
+            "why": [f"{w['loss_lot']}: {w['why']}" for w in summary.get("washes_taken") or []
+                    if w.get("why")],
             "disallowed": table([{k: s[k] for k in ("date", "lot_id", "account_id", "symbol",
                                                     "quantity", "gain", "disallowed",
                                                     "permanently_disallowed") if k in s}
                                  for s in sales]),
             "history": table(summary.get("history_washes"))}
+
+
+def wash_rows(washes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """summary.json's washes as a client reads them: the loss sold, the purchase that washes
+    it, and what the wash costs (five columns that fit the page, where the raw record has 14)."""
+    def held(lot, account, symbol):
+        return f"{lot} ({symbol}, {account})"
+    return [{"loss_sold": held(w["loss_lot"], w["account_id"], w["symbol"])
+             + (f", {w['term']}-term" if w.get("term") else ""),
+             "washed_by": held(w["replacement_lot"], w["replacement_account_id"],
+                               w["replacement_symbol"]) + f", bought {w['acquired']}",
+             "shares": w["shares"], "disallowed": w["disallowed"],
+             "treatment": ("lost for good (tax-advantaged replacement)"
+                           if w["treatment"] == "permanent" else "deferred into its basis")}
+            for w in washes]
 
 
 def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[ChecklistItem]:

@@ -196,8 +196,13 @@ def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(pl
     for year, agi in (("year", 212345.67), ("year_without_trades", 230000.0)):
         summary[year].update(agi=agi, taxable_income=agi - 16100, federal_income_tax=40000.0,
                              niit=456.78, state_tax=1234.5)
-    summary["washes"] = [{"sale_lot_id": "A-TAX-VTI-250915", "date": "2026-12-01", "replacement": "B9",
-                          "shares": 12.5, "disallowed": 321.09, "permanent": False}]
+    summary["washes"] = [{"loss_row": 2, "loss_lot": "A-TAX-VTI-250915", "account_id": "TAXABLE",
+                          "symbol": "VTI", "date": "2026-12-01", "term": "short",
+                          "replacement": "history", "replacement_lot": "B9",
+                          "replacement_account_id": "IRA", "replacement_symbol": "ITOT",
+                          "acquired": "2026-11-20", "shares": 12.5, "disallowed": 321.09,
+                          "treatment": "permanent"}]
+    summary["washes_taken"] = [{"loss_lot": "A-TAX-VTI-250915", "why": "it pays: 1,234.56"}]
     html = render(household, summary, trades, None)
     agi_row = re.search(r'id="year-agi">.*?</tr>', html, re.S)[0]
     assert "Adjusted gross income" in agi_row and "230,000.00" in agi_row and "212,345.67" in agi_row
@@ -205,7 +210,11 @@ def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(pl
     for key in ("taxable_income", "federal_income_tax", "niit", "state_tax"):
         assert f'id="year-{key}"' in html
     washes = html.split("Washes the plan takes")[1].split("</table>")[0]
-    assert "A-TAX-VTI-250915" in washes and "321.09" in washes and "12.500" in washes
+    assert "A-TAX-VTI-250915 (VTI, TAXABLE), short-term" in washes and "321.09" in washes
+    assert "B9 (ITOT, IRA), bought 2026-11-20" in washes and "12.500" in washes
+    assert "lost for good" in washes and washes.count("</th>") == 5     # fits a page
+    why = html.split("Washes the plan takes")[1].split("</ul>")[0]
+    assert "A-TAX-VTI-250915: it pays: 1,234.56" in why
 
 
 def test_orders_are_whole_shares_when_the_plan_is(tmp_path, capsys):
