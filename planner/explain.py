@@ -3,10 +3,11 @@ blocks or makes costly is listed with the date it becomes free; each wash taken 
 costs and why it pays; a sentence per class says why it was or was not traded)."""
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from models.enums import WashSale
 from models.ledger import plan_washes
@@ -24,19 +25,33 @@ def _purchase(h, a) -> dict[str, Any]:
             "tax_advantaged": not a.taxable}
 
 
-# A blocked lot names at most this many purchases: those a sale today would be matched to first.
-# Naming every purchase of its group grew as lots x purchases (145 MB of summary.json at 1e5
-# lots, more memory than the machine has at 1e6); ``blocked_by_count`` still counts them all.
-LISTED_PURCHASES = 10
+@dataclass(frozen=True, eq=False)
+class BlockedGroups:
+    """The plan-independent part of ``blocked_losses``: per wash group its purchases and its
+    loss lots' figures (all but ``plan``), and per lot (in ``groups``' order) what the plan
+    needs to say what it did with it."""
+    groups: list[dict[str, Any]]   # {"wash_group", "free_to_harvest_from", "blocked_by", "lots"}
+    lot_ids: list[str]
+    free: list[str]
 
 
-def blocked_losses(plan) -> list[dict[str, Any]]:
+_BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def blocked_groups(h) -> BlockedGroups:
     """Every taxable loss lot a purchase inside its wash window blocks (``avoid``) or makes
-    costly (``price``): the shares a sale today would wash, the purchases it would be matched
-    to (in the law's order, Treas. Reg. 1.1091-1(c); at most ``LISTED_PURCHASES``) and how
-    many there are, the first day a sale washes nothing (the last purchase + 31 days), and
-    what the plan did with the lot."""
-    h = plan.household
+    costly (``price``), by wash group. A group lists its purchases once, in the order a sale
+    today is matched to them (Treas. Reg. 1.1091-1(c)), and the first day a sale washes
+    nothing (its last purchase + 31 days); each lot gives the shares a sale today would wash,
+    how many of them for good, and how many of the group's purchases that sale reaches (a
+    prefix of them: a lot's own purchase skipped, a lot never replaces itself). Computed once
+    per household (:func:`planner.judge.prepare_report` computes it while HiGHS solves)."""
+    if h not in _BLOCKED:
+        _BLOCKED[h] = _blocked_groups(h)
+    return _BLOCKED[h]
+
+
+def _blocked_groups(h) -> BlockedGroups:
     frame = plan_washes(h)
     # supply (dated by as_of) then scheduled: by group, each in date order, the order a sale
     # on as_of meets them
@@ -44,7 +59,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
     if not listed or not len(loss):
-        return []
+        return BlockedGroups([], [], [])
     group = np.array([a.group for a in listed], np.int64)
     order = np.argsort(group, kind="stable")
     purchases = [listed[k] for k in order.tolist()]
@@ -54,7 +69,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     groups = len(h.wash_groups)
     first = np.searchsorted(group, np.arange(groups + 1))
     count = np.diff(first)
-    total, total_lost = np.bincount(group, unused, groups), np.bincount(group, lost, groups)
+    total = np.bincount(group, unused, groups)
     own: dict[str, list[int]] = {}                 # a lot's own purchase never replaces it
     for k, a in enumerate(purchases):
         if a.purchase.startswith("lot:"):
@@ -63,40 +78,69 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     mine = [own.get(lot, ()) for lot in lot_ids]
     lot_group = h.security_group[lots.security[loss]]
     others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    # by group (each in the book's order): the list's order
     keep = np.flatnonzero(others > 0)
+    keep = keep[np.argsort(lot_group[keep], kind="stable")]
     mine = [mine[j] for j in keep.tolist()]
-    loss, lot_group, others = loss[keep], lot_group[keep], others[keep]
+    loss, lot_group = loss[keep], lot_group[keep]
     lot_ids = [lot_ids[j] for j in keep.tolist()]
     shares = lots.quantity[loss]
     replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
-    lost_shares = total_lost[lot_group] - np.array([lost[m].sum() if m else 0.0 for m in mine])
     need = np.minimum(shares, replace)
-    # the purchases a sale today is matched to first: the fewest, from the group's first,
-    # whose shares cover ``need`` (a lot's own purchase skipped, below)
-    cum = np.cumsum(unused)
-    before = np.concatenate([[0.0], cum])[first[lot_group]]
-    listed_n = np.searchsorted(cum, before + need - 1e-12, side="left") - first[lot_group] + 1
-    listed_n = np.clip(listed_n, 0, np.minimum(count[lot_group], LISTED_PURCHASES))
-    entries = [_purchase(h, a) for a in purchases]
-    last = first[lot_group + 1] - 1
-    chosen: dict[int, list[int]] = {}
+    # The purchases a sale today is matched to: the fewest, from the group's first, whose
+    # shares cover ``need`` (``start`` to ``end``, the last one perhaps in part); where the
+    # lot's own purchase lies among them it is skipped, and the sale reaches as much further
+    # as that purchase held.
+    cum, cum_lost = np.concatenate([[0.0], np.cumsum(unused)]), np.concatenate([[0.0], np.cumsum(lost)])
+    start, last = first[lot_group], first[lot_group + 1] - 1
+    end = np.searchsorted(cum[1:], cum[start] + need - 1e-12, side="left")
+    skipped, skipped_lost = np.zeros(len(loss)), np.zeros(len(loss))
+    reached_own = np.zeros(len(loss), np.int64)
     for j, skip in enumerate(mine):
         if not skip:
             continue
-        g, names, covered = int(lot_group[j]), [], 0.0
-        for k in range(first[g], first[g + 1]):
-            if len(names) == LISTED_PURCHASES or covered >= need[j] - 1e-12:
-                break
-            if k not in skip:
-                names.append(k)
-                covered += unused[k]
-        chosen[j] = names
-        while last[j] in skip:
+        for k in sorted(skip):          # the lot's own purchases, in the list's order
+            if k <= end[j]:
+                skipped[j] += unused[k]
+                skipped_lost[j] += lost[k]
+                reached_own[j] += 1
+                end[j] = np.searchsorted(cum[1:], cum[start[j]] + need[j] + skipped[j] - 1e-12, side="left")
+        while last[j] in skip:          # its own purchase, last, does not keep it blocked
             last[j] -= 1
-    blocked_by = [entries[f:f + n] if j not in chosen else [entries[k] for k in chosen[j]]
-                  for j, (f, n) in enumerate(zip(first[lot_group].tolist(), listed_n.tolist()))]
-    free_day = np.array([a.date for a in purchases], "datetime64[D]")[last] + WINDOW + DAY
-    free = free_day.astype(str).tolist()
+    end = np.minimum(end, last)
+    reached = end - start + 1 - reached_own
+    # of them lost for good: the shares matched to purchases in tax-advantaged accounts
+    whole = cum[end] - cum[start] - skipped
+    gone = cum_lost[end] - cum_lost[start] - skipped_lost + \
+        np.clip(need - whole, 0.0, unused[end]) * (lost[end] > 0)
+    date = np.array([a.date for a in purchases], "datetime64[D]")
+    free = (date[last] + WINDOW + DAY).astype(str).tolist()
+    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
+    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
+                  h.securities.symbol[lots.security[loss]].tolist(), loss_dollars.tolist(),
+                  need.tolist(), gone.tolist(), reached.tolist(), free)
+    records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
+                "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
+                "of_them_lost_for_good": round(gone, 6) + 0.0, "purchases_reached": n,
+                "free_to_harvest_from": day}
+               for lot, account, symbol, dollars, wash, gone, n, day in columns]
+    out = []
+    bounds = np.searchsorted(lot_group, np.arange(groups + 1))
+    for g in np.unique(lot_group).tolist():
+        out.append({"wash_group": h.wash_groups[g],
+                    "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
+                    "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
+                    "lots": records[bounds[g]:bounds[g + 1]]})
+    return BlockedGroups(out, lot_ids, free)
+
+
+def blocked_losses(plan) -> list[dict[str, Any]]:
+    """:func:`blocked_groups` with what the plan did with each lot (``plan``): new lot dicts,
+    the household's shared ones untouched (two plans of one household say different things)."""
+    h = plan.household
+    prepared = blocked_groups(h)
+    if not prepared.groups:
+        return []
     sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
     washes = plan.evaluation.washes_frame()
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
@@ -111,17 +155,8 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
             return "not sold: wash_sale = avoid forbids selling it at a loss before " + day
         return "not sold: the wash would cost more than the harvest brings"
 
-    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
-    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
-                  h.securities.symbol[lots.security[loss]].tolist(),
-                  np.asarray(h.wash_groups, object)[lot_group].tolist(), loss_dollars.tolist(),
-                  need.tolist(), np.minimum(shares, lost_shares).tolist(), free, blocked_by,
-                  others.tolist())
-    return [{"lot_id": lot, "account_id": account, "symbol": symbol, "wash_group": group,
-             "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
-             "of_them_lost_for_good": round(gone, 6), "free_to_harvest_from": day,
-             "blocked_by": names, "blocked_by_count": n, "plan": status(lot, day)}
-            for lot, account, symbol, group, dollars, wash, gone, day, names, n in columns]
+    said = iter([status(lot, day) for lot, day in zip(prepared.lot_ids, prepared.free)])
+    return [{**g, "lots": [{**lot, "plan": next(said)} for lot in g["lots"]]} for g in prepared.groups]
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
@@ -166,7 +201,7 @@ def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
     notes = {}
     cls_of = dict(zip(h.securities.symbol, h.securities.asset_class))
     blocked_by_class: dict[str, list] = {}
-    for b in blocked:
+    for b in (lot for g in blocked for lot in g["lots"]):
         if not b["plan"].startswith("sold"):
             blocked_by_class.setdefault(cls_of[b["symbol"]], []).append(b)
     for c, name in enumerate(h.classes):
