@@ -11,7 +11,7 @@ import numpy as np
 
 from models.enums import WashSale
 from models.ledger import plan_washes
-from models.tolerances import WEIGHT_TOL
+from models.tolerances import QTY_TOL, WEIGHT_TOL
 from models.wash_sale import WINDOW
 
 DAY = np.timedelta64(1, "D")
@@ -38,17 +38,26 @@ class BlockedGroups:
 _BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def prepare_blocked_groups(h) -> None:
+    """Compute :func:`blocked_groups` now and keep it for the next plan of ``h`` to take
+    (:func:`planner.judge.prepare_report` runs it while HiGHS solves the root)."""
+    if h not in _BLOCKED:
+        _BLOCKED[h] = _blocked_groups(h)
+
+
 def blocked_groups(h) -> BlockedGroups:
     """Every taxable loss lot a purchase inside its wash window blocks (``avoid``) or makes
     costly (``price``), by wash group. A group lists its purchases once, in the order a sale
     today is matched to them (Treas. Reg. 1.1091-1(c)), and the first day a sale washes
     nothing (its last purchase + 31 days); each lot gives the shares a sale today would wash,
     how many of them for good, and how many of the group's purchases that sale reaches (a
-    prefix of them: a lot's own purchase skipped, a lot never replaces itself). Computed once
-    per household (:func:`planner.judge.prepare_report` computes it while HiGHS solves)."""
-    if h not in _BLOCKED:
-        _BLOCKED[h] = _blocked_groups(h)
-    return _BLOCKED[h]
+    prefix of them: a lot's own purchase skipped, a lot never replaces itself).
+
+    The one prepared by :func:`prepare_blocked_groups` is handed over, not shared: the caller
+    may add to its lot dicts (at 1e6 lots a second copy of 290,000 dicts would cost ~200 MB
+    of the peak), and the next plan of ``h`` computes its own."""
+    prepared = _BLOCKED.pop(h, None)
+    return _blocked_groups(h) if prepared is None else prepared
 
 
 def _blocked_groups(h) -> BlockedGroups:
@@ -88,36 +97,46 @@ def _blocked_groups(h) -> BlockedGroups:
     replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
     need = np.minimum(shares, replace)
     # The purchases a sale today is matched to: the fewest, from the group's first, whose
-    # shares cover ``need`` (``start`` to ``end``, the last one perhaps in part); where the
-    # lot's own purchase lies among them it is skipped, and the sale reaches as much further
-    # as that purchase held.
-    cum, cum_lost = np.concatenate([[0.0], np.cumsum(unused)]), np.concatenate([[0.0], np.cumsum(lost)])
+    # shares cover ``need`` (up to ``end``, perhaps in part); where the lot's own purchase lies
+    # among them it is skipped, and the sale reaches as much further as that purchase held.
+    # Shares are summed within each group (summed across groups, 1e6 lots' totals lost the
+    # billionths of a share an exact cover is decided by).
+    within, within_lost = _within_group(unused, first), _within_group(lost, first)
     start, last = first[lot_group], first[lot_group + 1] - 1
-    end = np.searchsorted(cum[1:], cum[start] + need - 1e-12, side="left")
+    end = np.empty(len(loss), np.int64)
+    bounds = np.searchsorted(lot_group, np.arange(groups + 1))
+    for g in np.unique(lot_group).tolist():
+        lo, hi = bounds[g], bounds[g + 1]
+        end[lo:hi] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], need[lo:hi] - QTY_TOL)
     skipped, skipped_lost = np.zeros(len(loss)), np.zeros(len(loss))
     reached_own = np.zeros(len(loss), np.int64)
     for j, skip in enumerate(mine):
         if not skip:
             continue
+        g, covered = lot_group[j], need[j]
         for k in sorted(skip):          # the lot's own purchases, in the list's order
             if k <= end[j]:
-                skipped[j] += unused[k]
-                skipped_lost[j] += lost[k]
-                reached_own[j] += 1
-                end[j] = np.searchsorted(cum[1:], cum[start[j]] + need[j] + skipped[j] - 1e-12, side="left")
+                covered += unused[k]
+                end[j] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], covered - QTY_TOL)
         while last[j] in skip:          # its own purchase, last, does not keep it blocked
             last[j] -= 1
+        end[j] = min(end[j], last[j])
+        passed = [k for k in skip if k <= end[j]]
+        reached_own[j], skipped[j], skipped_lost[j] = len(passed), unused[passed].sum(), lost[passed].sum()
     end = np.minimum(end, last)
     reached = end - start + 1 - reached_own
     # of them lost for good: the shares matched to purchases in tax-advantaged accounts
-    whole = cum[end] - cum[start] - skipped
-    gone = cum_lost[end] - cum_lost[start] - skipped_lost + \
+    whole = within[end] - unused[end] - skipped          # the purchases before ``end``'s shares
+    gone = within_lost[end] - lost[end] - skipped_lost + \
         np.clip(need - whole, 0.0, unused[end]) * (lost[end] > 0)
     date = np.array([a.date for a in purchases], "datetime64[D]")
-    free = (date[last] + WINDOW + DAY).astype(str).tolist()
     loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
-    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
-                  h.securities.symbol[lots.security[loss]].tolist(), loss_dollars.tolist(),
+    # Accounts, symbols and dates as one string object each, shared by the lots (at 1e6 lots a
+    # string per lot and column was ~50 MB of the process's peak).
+    days, day = np.unique(date[last] + WINDOW + DAY, return_inverse=True)
+    free = _shared(days.astype(str).tolist(), day)
+    columns = zip(lot_ids, _shared(h.accounts.id.tolist(), lots.account[loss]),
+                  _shared(h.securities.symbol.tolist(), lots.security[loss]), loss_dollars.tolist(),
                   need.tolist(), gone.tolist(), reached.tolist(), free)
     records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
                 "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
@@ -125,7 +144,6 @@ def _blocked_groups(h) -> BlockedGroups:
                 "free_to_harvest_from": day}
                for lot, account, symbol, dollars, wash, gone, n, day in columns]
     out = []
-    bounds = np.searchsorted(lot_group, np.arange(groups + 1))
     for g in np.unique(lot_group).tolist():
         out.append({"wash_group": h.wash_groups[g],
                     "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
@@ -134,9 +152,21 @@ def _blocked_groups(h) -> BlockedGroups:
     return BlockedGroups(out, lot_ids, free)
 
 
+def _within_group(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The running sum of ``values`` within each group (group ``g``: ``first[g]:first[g + 1]``)."""
+    out = np.empty_like(values)
+    for lo, hi in zip(first[:-1].tolist(), first[1:].tolist()):
+        out[lo:hi] = np.cumsum(values[lo:hi])
+    return out
+
+
+def _shared(values: list[str], index: np.ndarray) -> list[str]:
+    """``values[i]`` for each ``i`` of ``index``: the same string objects, not copies."""
+    return [values[i] for i in index.tolist()]
+
+
 def blocked_losses(plan) -> list[dict[str, Any]]:
-    """:func:`blocked_groups` with what the plan did with each lot (``plan``): new lot dicts,
-    the household's shared ones untouched (two plans of one household say different things)."""
+    """:func:`blocked_groups` with what the plan did with each lot (``plan``, its last key)."""
     h = plan.household
     prepared = blocked_groups(h)
     if not prepared.groups:
@@ -152,11 +182,16 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
         if lot in sold:
             return "sold: loss sales earlier in the law's order used up the replacement shares"
         if avoid:
-            return "not sold: wash_sale = avoid forbids selling it at a loss before " + day
+            return forbidden.setdefault(day, "not sold: wash_sale = avoid forbids selling it at a "
+                                             "loss before " + day)
         return "not sold: the wash would cost more than the harvest brings"
 
-    said = iter([status(lot, day) for lot, day in zip(prepared.lot_ids, prepared.free)])
-    return [{**g, "lots": [{**lot, "plan": next(said)} for lot in g["lots"]]} for g in prepared.groups]
+    forbidden: dict[str, str] = {}      # one string per date, shared by its lots
+
+    lots = (lot for g in prepared.groups for lot in g["lots"])
+    for lot, lot_id, day in zip(lots, prepared.lot_ids, prepared.free):
+        lot["plan"] = status(lot_id, day)
+    return prepared.groups
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
