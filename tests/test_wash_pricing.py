@@ -282,6 +282,32 @@ def test_a_wash_group_lists_its_purchases_once_and_each_lot_how_far_a_sale_reach
         ("P1", 40.0, 20.0, 20.0, 1, "2026-12-29"), ("P3", 80.0, 40.0, 20.0, 2, "2026-12-16")]
 
 
+def test_the_report_prepared_while_the_root_solves_is_the_one_made_after_it():
+    """plan() prepares the blocked-loss groups while HiGHS solves the root and hands them to its
+    plan; judged with nothing prepared, the same solve gives the same summary.json (timings
+    apart), and a second plan of the household gets lot records of its own."""
+    import json
+    import time
+
+    from planner import explain, load_household
+    from planner.judge import judge
+    from planner.problem import PlanProblem
+    from tests.helpers import EXAMPLES
+
+    def without_timings(summary):
+        return json.dumps({**summary, "solver": {**summary["solver"], "seconds": None}})
+
+    h = load_household(EXAMPLES / "scenario_d")
+    threaded = plan(h)
+    prepared = explain._BLOCKED[h]      # prepared during the solve, taken by the summary
+    assert threaded.summary()["blocked_losses"] is prepared.groups and h not in explain._BLOCKED
+    problem = PlanProblem(h)
+    sequential = judge(problem, problem.solve(), time.perf_counter())
+    assert without_timings(sequential.summary()) == without_timings(threaded.summary())
+    assert sequential.summary()["blocked_losses"][0]["lots"][0] is not \
+        threaded.summary()["blocked_losses"][0]["lots"][0]
+
+
 def test_blocked_losses_name_the_purchase_and_the_date_they_are_free():
     # Under avoid, A (old loss) is blocked by R (taxable, 11-20) and the IRA's D (11-25): free to
     # harvest from 11-25 + 31 days = 2026-12-26; R itself (its own purchase does not count) is
