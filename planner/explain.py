@@ -4,7 +4,7 @@ costs and why it pays; a sentence per class says why it was or was not traded)."
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,12 +27,16 @@ def _purchase(h, a) -> dict[str, Any]:
 
 @dataclass(frozen=True, eq=False)
 class BlockedGroups:
-    """The plan-independent part of ``blocked_losses``: per wash group its purchases and its
-    loss lots' figures (all but ``plan``), and per lot (in ``groups``' order) what the plan
-    needs to say what it did with it."""
+    """``blocked_losses``: per wash group its purchases and its loss lots' figures, and per
+    lot (in ``groups``' order) what the plan needs to say what it did with it. Prepared
+    without a plan (the lots' ``plan`` and ``unsold`` missing) and completed by
+    :func:`blocked_losses`."""
     groups: list[dict[str, Any]]   # {"wash_group", "free_to_harvest_from", "blocked_by", "lots"}
     lot_ids: list[str]
-    free: list[str]
+    free: list[str]                # free_to_harvest_from, per lot
+    free_day: np.ndarray           # the same as dates
+    lot_class: np.ndarray          # the lot's asset class
+    unsold: np.ndarray | None = None   # the plan did not sell the lot
 
 
 _BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -68,7 +72,7 @@ def _blocked_groups(h) -> BlockedGroups:
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
     if not listed or not len(loss):
-        return BlockedGroups([], [], [])
+        return BlockedGroups([], [], [], np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64))
     group = np.array([a.group for a in listed], np.int64)
     order = np.argsort(group, kind="stable")
     purchases = [listed[k] for k in order.tolist()]
@@ -149,7 +153,7 @@ def _blocked_groups(h) -> BlockedGroups:
                     "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
                     "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
                     "lots": records[bounds[g]:bounds[g + 1]]})
-    return BlockedGroups(out, lot_ids, free)
+    return BlockedGroups(out, lot_ids, free, days[day], h.security_class[lots.security[loss]])
 
 
 def _within_group(values: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -165,12 +169,12 @@ def _shared(values: list[str], index: np.ndarray) -> list[str]:
     return [values[i] for i in index.tolist()]
 
 
-def blocked_losses(plan) -> list[dict[str, Any]]:
+def blocked_losses(plan) -> BlockedGroups:
     """:func:`blocked_groups` with what the plan did with each lot (``plan``, its last key)."""
     h = plan.household
     prepared = blocked_groups(h)
     if not prepared.groups:
-        return []
+        return replace(prepared, unsold=np.zeros(0, bool))
     sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
     washes = plan.evaluation.washes_frame()
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
@@ -191,7 +195,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     lots = (lot for g in prepared.groups for lot in g["lots"])
     for lot, lot_id, day in zip(lots, prepared.lot_ids, prepared.free):
         lot["plan"] = status(lot_id, day)
-    return prepared.groups
+    return replace(prepared, unsold=np.array([lot not in sold for lot in prepared.lot_ids], bool))
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
@@ -230,25 +234,28 @@ def models_evaluate(h, trades):
     return evaluate(h, trades[["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]])
 
 
-def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
+def class_notes(plan, blocked: BlockedGroups) -> dict[str, str]:
     """A sentence per asset class: what the plan traded in it and why, or why nothing."""
     h, ev, trades = plan.household, plan.evaluation, plan.trades
     notes = {}
-    cls_of = dict(zip(h.securities.symbol, h.securities.asset_class))
-    blocked_by_class: dict[str, list] = {}
-    for b in (lot for g in blocked for lot in g["lots"]):
-        if not b["plan"].startswith("sold"):
-            blocked_by_class.setdefault(cls_of[b["symbol"]], []).append(b)
+    classes = len(h.classes)
+    trade_class = trades["symbol"].map(dict(zip(h.securities.symbol, h.securities.asset_class)))
+    # loss lots left unsold, per class: how many, and the first day one is free
+    held = blocked.lot_class[blocked.unsold]
+    held_count = np.bincount(held, minlength=classes)
+    first_free = np.full(classes, np.datetime64("9999-12-31"), "datetime64[D]")
+    np.minimum.at(first_free, held, blocked.free_day[blocked.unsold])
+    loss_lots = np.bincount(h.security_class[h.lots.security][h.lot_taxable & (h.lot_gain_per_dollar < 0)],
+                            minlength=classes)
     for c, name in enumerate(h.classes):
         w0, w1 = ev.weights_before[c], ev.weights_after[c]
         t, band = h.class_target[c], h.class_band[c]
         where = f"{w0:.1%} -> {w1:.1%} (target {t:.1%} ± {band:.1%})"
-        rows = trades[trades["symbol"].map(cls_of) == name]
+        rows = trades[trade_class == name]
         held_back = ""
-        if name in blocked_by_class:
-            first = min(b["free_to_harvest_from"] for b in blocked_by_class[name])
-            held_back = (f"; {len(blocked_by_class[name])} loss lot(s) left unsold: recent purchases in "
-                         f"their wash groups block them or make them costly until {first}")
+        if held_count[c]:
+            held_back = (f"; {held_count[c]} loss lot(s) left unsold: recent purchases in "
+                         f"their wash groups block them or make them costly until {first_free[c]}")
         if len(rows):
             parts = [f"{action} {amount:,.0f} ({reason})" for (action, reason), amount in
                      rows.groupby(["action", "reason"])["amount"].sum().items()]
@@ -257,11 +264,9 @@ def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
         outside = abs(w0 - t) > band + WEIGHT_TOL
         why = "outside its band, moved by other classes' trades and cash" if outside else \
             "inside its band, so no rebalancing is owed"
-        lots = np.flatnonzero((h.security_class[h.lots.security] == c) & h.lot_taxable &
-                              (h.lot_gain_per_dollar < 0))
         if held_back:
             why += held_back
-        elif len(lots):
+        elif loss_lots[c]:
             why += "; its losses are worth less than the drift and trading cost of harvesting them"
         else:
             why += "; it holds no taxable loss to harvest"

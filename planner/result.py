@@ -80,7 +80,7 @@ class Plan:
         sentence per class (planner.explain)."""
         from .explain import blocked_losses, class_notes, wash_explanations
         blocked = blocked_losses(self)
-        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked,
+        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked.groups,
                 "classes": class_notes(self, blocked)}
 
     @cached_property
