@@ -204,6 +204,16 @@ def test_meanwhile_runs_on_this_thread_while_the_root_solves_and_changes_no_answ
     assert np.array_equal(beside.x, alone.x) and other.root_seconds > 0
 
 
+def test_highs_mip_on_this_thread_after_a_root_solved_on_another():
+    """HiGHS's scheduler is process-wide: its MIP (parallel) runs on the main thread after the
+    root ran on the worker thread, again and again."""
+    for _ in range(3):
+        problem, z, _ = knapsack()
+        answer, model = solve(problem, SolverOptions(abs_gap=1e-9, node_limit=0), meanwhile=lambda: None)
+        assert answer.method is Method.HIGHS_MIP and answer.objective == pytest.approx(0.0)
+        assert np.allclose(answer.x[model.columns_of_vector(z)], [1.0, 0.0, 1.0])
+
+
 @pytest.mark.parametrize("fails", ["meanwhile", "root"])
 def test_an_error_beside_the_root_or_in_it_propagates_once_the_root_has_ended(fails, monkeypatch):
     import threading
