@@ -39,7 +39,7 @@ def prepare_report(h: Household) -> None:
     """Compute and keep the plan-independent part of a plan's report: the blocked losses'
     groups, purchases and lot figures (all but what the plan did), for :func:`judge`'s plan
     to take. :func:`planner.optimizer.plan` runs it while HiGHS solves the root relaxation
-    (on the other core: at 1e6 lots ~2 s of the write, at no wall time)."""
+    (on the other core: at 1e6 lots ~1 CPU s taken off the write)."""
     prepare_blocked_groups(h)
 
 
