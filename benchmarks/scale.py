@@ -206,7 +206,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     import cvxpy as cp
     import numpy as np
     import models
-    from planner.judge import judge
+    from planner.judge import judge, prepare_report
     from planner.problem import PlanProblem
     from planner.solve import highs as solver
     imported = time.perf_counter() - start
@@ -243,7 +243,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
         with meter.phase("build", profiles):
             problem = PlanProblem(h)
         with meter.phase("solve", profiles):
-            result = problem.solve()
+            result = problem.solve(meanwhile=lambda: prepare_report(h))   # as plan() does
         if not np.isfinite(result.gap):   # no plan to evaluate or write (planner.optimizer.plan raises)
             raise RuntimeError(f"no plan: {result.status.value} {result.message}")
         with meter.phase("evaluate", profiles):

@@ -3,14 +3,15 @@ blocks or makes costly is listed with the date it becomes free; each wash taken 
 costs and why it pays; a sentence per class says why it was or was not traded)."""
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from models.enums import WashSale
 from models.ledger import plan_washes
-from models.tolerances import WEIGHT_TOL
+from models.tolerances import QTY_TOL, WEIGHT_TOL
 from models.wash_sale import WINDOW
 
 DAY = np.timedelta64(1, "D")
@@ -24,19 +25,46 @@ def _purchase(h, a) -> dict[str, Any]:
             "tax_advantaged": not a.taxable}
 
 
-# A blocked lot names at most this many purchases: those a sale today would be matched to first.
-# Naming every purchase of its group grew as lots x purchases (145 MB of summary.json at 1e5
-# lots, more memory than the machine has at 1e6); ``blocked_by_count`` still counts them all.
-LISTED_PURCHASES = 10
+@dataclass(frozen=True, eq=False)
+class BlockedGroups:
+    """``blocked_losses``: per wash group its purchases and its loss lots' figures, and per
+    lot (in ``groups``' order) what the plan needs to say what it did with it. Prepared
+    without a plan (the lots' ``plan`` and ``unsold`` missing) and completed by
+    :func:`blocked_losses`."""
+    groups: list[dict[str, Any]]   # {"wash_group", "free_to_harvest_from", "blocked_by", "lots"}
+    lot_ids: list[str]
+    free: list[str]                # free_to_harvest_from, per lot
+    free_day: np.ndarray           # the same as dates
+    lot_class: np.ndarray          # the lot's asset class
+    unsold: np.ndarray | None = None   # the plan did not sell the lot
 
 
-def blocked_losses(plan) -> list[dict[str, Any]]:
+_BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def prepare_blocked_groups(h) -> None:
+    """Compute :func:`blocked_groups` now and keep it for the next plan of ``h`` to take
+    (:func:`planner.judge.prepare_report` runs it while HiGHS solves the root)."""
+    if h not in _BLOCKED:
+        _BLOCKED[h] = _blocked_groups(h)
+
+
+def blocked_groups(h) -> BlockedGroups:
     """Every taxable loss lot a purchase inside its wash window blocks (``avoid``) or makes
-    costly (``price``): the shares a sale today would wash, the purchases it would be matched
-    to (in the law's order, Treas. Reg. 1.1091-1(c); at most ``LISTED_PURCHASES``) and how
-    many there are, the first day a sale washes nothing (the last purchase + 31 days), and
-    what the plan did with the lot."""
-    h = plan.household
+    costly (``price``), by wash group. A group lists its purchases once, in the order a sale
+    today is matched to them (Treas. Reg. 1.1091-1(c)), and the first day a sale washes
+    nothing (its last purchase + 31 days); each lot gives the shares a sale today would wash,
+    how many of them for good, and how many of the group's purchases that sale reaches (a
+    prefix of them: a lot's own purchase skipped, a lot never replaces itself).
+
+    The one prepared by :func:`prepare_blocked_groups` is handed over, not shared: the caller
+    may add to its lot dicts (at 1e6 lots a second copy of 290,000 dicts would cost ~200 MB
+    of the peak), and the next plan of ``h`` computes its own."""
+    prepared = _BLOCKED.pop(h, None)
+    return _blocked_groups(h) if prepared is None else prepared
+
+
+def _blocked_groups(h) -> BlockedGroups:
     frame = plan_washes(h)
     # supply (dated by as_of) then scheduled: by group, each in date order, the order a sale
     # on as_of meets them
@@ -44,7 +72,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
     if not listed or not len(loss):
-        return []
+        return BlockedGroups([], [], [], np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64))
     group = np.array([a.group for a in listed], np.int64)
     order = np.argsort(group, kind="stable")
     purchases = [listed[k] for k in order.tolist()]
@@ -54,7 +82,7 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     groups = len(h.wash_groups)
     first = np.searchsorted(group, np.arange(groups + 1))
     count = np.diff(first)
-    total, total_lost = np.bincount(group, unused, groups), np.bincount(group, lost, groups)
+    total = np.bincount(group, unused, groups)
     own: dict[str, list[int]] = {}                 # a lot's own purchase never replaces it
     for k, a in enumerate(purchases):
         if a.purchase.startswith("lot:"):
@@ -63,40 +91,90 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
     mine = [own.get(lot, ()) for lot in lot_ids]
     lot_group = h.security_group[lots.security[loss]]
     others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    # by group (each in the book's order): the list's order
     keep = np.flatnonzero(others > 0)
+    keep = keep[np.argsort(lot_group[keep], kind="stable")]
     mine = [mine[j] for j in keep.tolist()]
-    loss, lot_group, others = loss[keep], lot_group[keep], others[keep]
+    loss, lot_group = loss[keep], lot_group[keep]
     lot_ids = [lot_ids[j] for j in keep.tolist()]
     shares = lots.quantity[loss]
     replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
-    lost_shares = total_lost[lot_group] - np.array([lost[m].sum() if m else 0.0 for m in mine])
     need = np.minimum(shares, replace)
-    # the purchases a sale today is matched to first: the fewest, from the group's first,
-    # whose shares cover ``need`` (a lot's own purchase skipped, below)
-    cum = np.cumsum(unused)
-    before = np.concatenate([[0.0], cum])[first[lot_group]]
-    listed_n = np.searchsorted(cum, before + need - 1e-12, side="left") - first[lot_group] + 1
-    listed_n = np.clip(listed_n, 0, np.minimum(count[lot_group], LISTED_PURCHASES))
-    entries = [_purchase(h, a) for a in purchases]
-    last = first[lot_group + 1] - 1
-    chosen: dict[int, list[int]] = {}
+    # The purchases a sale today is matched to: the fewest, from the group's first, whose
+    # shares cover ``need`` (up to ``end``, perhaps in part); where the lot's own purchase lies
+    # among them it is skipped, and the sale reaches as much further as that purchase held.
+    # Shares are summed within each group (summed across groups, 1e6 lots' totals lost the
+    # billionths of a share an exact cover is decided by).
+    within, within_lost = _within_group(unused, first), _within_group(lost, first)
+    start, last = first[lot_group], first[lot_group + 1] - 1
+    end = np.empty(len(loss), np.int64)
+    bounds = np.searchsorted(lot_group, np.arange(groups + 1))
+    for g in np.unique(lot_group).tolist():
+        lo, hi = bounds[g], bounds[g + 1]
+        end[lo:hi] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], need[lo:hi] - QTY_TOL)
+    skipped, skipped_lost = np.zeros(len(loss)), np.zeros(len(loss))
+    reached_own = np.zeros(len(loss), np.int64)
     for j, skip in enumerate(mine):
         if not skip:
             continue
-        g, names, covered = int(lot_group[j]), [], 0.0
-        for k in range(first[g], first[g + 1]):
-            if len(names) == LISTED_PURCHASES or covered >= need[j] - 1e-12:
-                break
-            if k not in skip:
-                names.append(k)
+        g, covered = lot_group[j], need[j]
+        for k in sorted(skip):          # the lot's own purchases, in the list's order
+            if k <= end[j]:
                 covered += unused[k]
-        chosen[j] = names
-        while last[j] in skip:
+                end[j] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], covered - QTY_TOL)
+        while last[j] in skip:          # its own purchase, last, does not keep it blocked
             last[j] -= 1
-    blocked_by = [entries[f:f + n] if j not in chosen else [entries[k] for k in chosen[j]]
-                  for j, (f, n) in enumerate(zip(first[lot_group].tolist(), listed_n.tolist()))]
-    free_day = np.array([a.date for a in purchases], "datetime64[D]")[last] + WINDOW + DAY
-    free = free_day.astype(str).tolist()
+        end[j] = min(end[j], last[j])
+        passed = [k for k in skip if k <= end[j]]
+        reached_own[j], skipped[j], skipped_lost[j] = len(passed), unused[passed].sum(), lost[passed].sum()
+    end = np.minimum(end, last)
+    reached = end - start + 1 - reached_own
+    # of them lost for good: the shares matched to purchases in tax-advantaged accounts
+    whole = within[end] - unused[end] - skipped          # the purchases before ``end``'s shares
+    gone = within_lost[end] - lost[end] - skipped_lost + \
+        np.clip(need - whole, 0.0, unused[end]) * (lost[end] > 0)
+    date = np.array([a.date for a in purchases], "datetime64[D]")
+    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
+    # Accounts, symbols and dates as one string object each, shared by the lots (at 1e6 lots a
+    # string per lot and column was ~50 MB of the process's peak).
+    days, day = np.unique(date[last] + WINDOW + DAY, return_inverse=True)
+    free = _shared(days.astype(str).tolist(), day)
+    columns = zip(lot_ids, _shared(h.accounts.id.tolist(), lots.account[loss]),
+                  _shared(h.securities.symbol.tolist(), lots.security[loss]), loss_dollars.tolist(),
+                  need.tolist(), gone.tolist(), reached.tolist(), free)
+    records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
+                "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
+                "of_them_lost_for_good": round(gone, 6) + 0.0, "purchases_reached": n,
+                "free_to_harvest_from": day}
+               for lot, account, symbol, dollars, wash, gone, n, day in columns]
+    out = []
+    for g in np.unique(lot_group).tolist():
+        out.append({"wash_group": h.wash_groups[g],
+                    "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
+                    "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
+                    "lots": records[bounds[g]:bounds[g + 1]]})
+    return BlockedGroups(out, lot_ids, free, days[day], h.security_class[lots.security[loss]])
+
+
+def _within_group(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The running sum of ``values`` within each group (group ``g``: ``first[g]:first[g + 1]``)."""
+    out = np.empty_like(values)
+    for lo, hi in zip(first[:-1].tolist(), first[1:].tolist()):
+        out[lo:hi] = np.cumsum(values[lo:hi])
+    return out
+
+
+def _shared(values: list[str], index: np.ndarray) -> list[str]:
+    """``values[i]`` for each ``i`` of ``index``: the same string objects, not copies."""
+    return [values[i] for i in index.tolist()]
+
+
+def blocked_losses(plan) -> BlockedGroups:
+    """:func:`blocked_groups` with what the plan did with each lot (``plan``, its last key)."""
+    h = plan.household
+    prepared = blocked_groups(h)
+    if not prepared.groups:
+        return replace(prepared, unsold=np.zeros(0, bool))
     sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
     washes = plan.evaluation.washes_frame()
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
@@ -108,20 +186,16 @@ def blocked_losses(plan) -> list[dict[str, Any]]:
         if lot in sold:
             return "sold: loss sales earlier in the law's order used up the replacement shares"
         if avoid:
-            return "not sold: wash_sale = avoid forbids selling it at a loss before " + day
+            return forbidden.setdefault(day, "not sold: wash_sale = avoid forbids selling it at a "
+                                             "loss before " + day)
         return "not sold: the wash would cost more than the harvest brings"
 
-    loss_dollars = (lots.cost_basis[loss] / shares - h.lot_price[loss]) * shares
-    columns = zip(lot_ids, h.accounts.id[lots.account[loss]].tolist(),
-                  h.securities.symbol[lots.security[loss]].tolist(),
-                  np.asarray(h.wash_groups, object)[lot_group].tolist(), loss_dollars.tolist(),
-                  need.tolist(), np.minimum(shares, lost_shares).tolist(), free, blocked_by,
-                  others.tolist())
-    return [{"lot_id": lot, "account_id": account, "symbol": symbol, "wash_group": group,
-             "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
-             "of_them_lost_for_good": round(gone, 6), "free_to_harvest_from": day,
-             "blocked_by": names, "blocked_by_count": n, "plan": status(lot, day)}
-            for lot, account, symbol, group, dollars, wash, gone, day, names, n in columns]
+    forbidden: dict[str, str] = {}      # one string per date, shared by its lots
+
+    lots = (lot for g in prepared.groups for lot in g["lots"])
+    for lot, lot_id, day in zip(lots, prepared.lot_ids, prepared.free):
+        lot["plan"] = status(lot_id, day)
+    return replace(prepared, unsold=np.array([lot not in sold for lot in prepared.lot_ids], bool))
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
@@ -160,25 +234,28 @@ def models_evaluate(h, trades):
     return evaluate(h, trades[["date", "account_id", "symbol", "action", "quantity", "price", "lot_id"]])
 
 
-def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
+def class_notes(plan, blocked: BlockedGroups) -> dict[str, str]:
     """A sentence per asset class: what the plan traded in it and why, or why nothing."""
     h, ev, trades = plan.household, plan.evaluation, plan.trades
     notes = {}
-    cls_of = dict(zip(h.securities.symbol, h.securities.asset_class))
-    blocked_by_class: dict[str, list] = {}
-    for b in blocked:
-        if not b["plan"].startswith("sold"):
-            blocked_by_class.setdefault(cls_of[b["symbol"]], []).append(b)
+    classes = len(h.classes)
+    trade_class = trades["symbol"].map(dict(zip(h.securities.symbol, h.securities.asset_class)))
+    # loss lots left unsold, per class: how many, and the first day one is free
+    held = blocked.lot_class[blocked.unsold]
+    held_count = np.bincount(held, minlength=classes)
+    first_free = np.full(classes, np.datetime64("9999-12-31"), "datetime64[D]")
+    np.minimum.at(first_free, held, blocked.free_day[blocked.unsold])
+    loss_lots = np.bincount(h.security_class[h.lots.security][h.lot_taxable & (h.lot_gain_per_dollar < 0)],
+                            minlength=classes)
     for c, name in enumerate(h.classes):
         w0, w1 = ev.weights_before[c], ev.weights_after[c]
         t, band = h.class_target[c], h.class_band[c]
         where = f"{w0:.1%} -> {w1:.1%} (target {t:.1%} ± {band:.1%})"
-        rows = trades[trades["symbol"].map(cls_of) == name]
+        rows = trades[trade_class == name]
         held_back = ""
-        if name in blocked_by_class:
-            first = min(b["free_to_harvest_from"] for b in blocked_by_class[name])
-            held_back = (f"; {len(blocked_by_class[name])} loss lot(s) left unsold: recent purchases in "
-                         f"their wash groups block them or make them costly until {first}")
+        if held_count[c]:
+            held_back = (f"; {held_count[c]} loss lot(s) left unsold: recent purchases in "
+                         f"their wash groups block them or make them costly until {first_free[c]}")
         if len(rows):
             parts = [f"{action} {amount:,.0f} ({reason})" for (action, reason), amount in
                      rows.groupby(["action", "reason"])["amount"].sum().items()]
@@ -187,11 +264,9 @@ def class_notes(plan, blocked: list[dict[str, Any]]) -> dict[str, str]:
         outside = abs(w0 - t) > band + WEIGHT_TOL
         why = "outside its band, moved by other classes' trades and cash" if outside else \
             "inside its band, so no rebalancing is owed"
-        lots = np.flatnonzero((h.security_class[h.lots.security] == c) & h.lot_taxable &
-                              (h.lot_gain_per_dollar < 0))
         if held_back:
             why += held_back
-        elif len(lots):
+        elif loss_lots[c]:
             why += "; its losses are worth less than the drift and trading cost of harvesting them"
         else:
             why += "; it holds no taxable loss to harvest"

@@ -11,7 +11,7 @@ from models.enums import SolveStatus, WashSale
 from models.household import Household
 
 from .diagnose import diagnose
-from .judge import judge
+from .judge import judge, prepare_report
 from .problem import PlanProblem
 from .result import Plan
 
@@ -25,8 +25,10 @@ def plan(household: Household, **settings: object) -> Plan:
     started = time.perf_counter()
     h = household.with_settings(**settings) if settings else household
     problem = PlanProblem(h)
-    # The time limit is the whole plan's: the build has spent part of it.
-    report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3))
+    # The time limit is the whole plan's: the build has spent part of it. While HiGHS solves
+    # the root relaxation, the plan-independent part of the report is prepared.
+    report = problem.solve(max(h.settings.time_limit_s - (time.perf_counter() - started), 1e-3),
+                           meanwhile=lambda: prepare_report(h))
     if report.status is SolveStatus.INFEASIBLE and problem.household.settings.wash_sale is \
             WashSale.PRICE and not problem.wash_fallback:
         # A safety net: a plan avoid finds is one price allows (it washes nothing); the priced

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import cvxpy as cp
@@ -158,8 +159,10 @@ class PlanProblem:
         return replace(self.solver_options, abs_gap=self.abs_gap, share_gap=self.share_gap, threads=threads,
                        time_limit_s=float(time_limit_s or self.household.settings.time_limit_s))
 
-    def solve(self, time_limit_s: float | None = None, threads: int | None = None) -> SolveReport:
-        """Solve to within the absolute gap of the settings; set every variable's value."""
+    def solve(self, time_limit_s: float | None = None, threads: int | None = None,
+              meanwhile: Callable[[], object] | None = None) -> SolveReport:
+        """Solve to within the absolute gap of the settings; set every variable's value.
+        ``meanwhile``: work done while HiGHS solves the root (:func:`planner.solve.solve`)."""
         options = self.options(time_limit_s, threads)
         lay = self.layout
         sift = [self.program.sell, self.program.buy] if lay.n_sell >= options.sift_min_lots else []
@@ -170,7 +173,8 @@ class PlanProblem:
             out, self.highs = solve(self.problem, options, priority=self.priority, sift=sift,
                                     trade=[self.program.sell, self.program.buy], links=self.links,
                                     accounts=np.concatenate([sell_account, buy_account]),
-                                    buys=np.arange(sell_account.size + buy_account.size) >= sell_account.size)
+                                    buys=np.arange(sell_account.size + buy_account.size) >= sell_account.size,
+                                    meanwhile=meanwhile)
         except cp.error.SolverError as error:
             return SolveReport(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = _STATUS.get(out.status, SolveStatus.ERROR)

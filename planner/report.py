@@ -146,13 +146,8 @@ def plan_text(plan) -> str:
                              f"{_money(t['permanently_disallowed'])}; deferred into shares kept "
                              f"{_money(t['deferred_kept'])}"))
     if s["blocked_losses"]:
-        parts.append(section("Losses the wash-sale rule blocks or makes costly", "\n".join(
-            f"{b['lot_id']} ({b['symbol']}, {b['account_id']}): loss {_money(b['unrealized_loss'])}, "
-            f"a sale today washes {b['shares_a_sale_today_washes']:g} sh "
-            f"({b['of_them_lost_for_good']:g} for good); free to harvest from "
-            f"{b['free_to_harvest_from']}; blocked by "
-            + "; ".join(f"{x['shares']:g} sh {x['symbol']} {x['date']} in {x['account_id']} ({x['what']})"
-                        for x in b["blocked_by"]) + f". {b['plan']}" for b in s["blocked_losses"])))
+        parts.append(section("Losses the wash-sale rule blocks or makes costly",
+                             blocked_text(s["blocked_losses"])))
     parts.append(section("Why each class", "\n".join(f"{c}: {note}" for c, note in s["classes"].items())))
     rows = s["restrictions"]
     parts.append(section("Restrictions (wash sale)", "\n".join(
@@ -167,3 +162,21 @@ def plan_text(plan) -> str:
                          + (f"\nwash sales: {sv['wash_sale']}" if sv.get("wash_sale") else "")))
     parts.append(section("Violations", violations_table(s["violations"])))
     return "\n".join(parts)
+
+
+def blocked_text(groups: list[dict]) -> str:
+    """summary.json's ``blocked_losses``: a wash group's purchases once, then a line per lot."""
+    lines = []
+    for g in groups:
+        lines.append(f"{g['wash_group']}: free to harvest from {g['free_to_harvest_from']}; its "
+                     "purchases, in the order a sale today is matched to them: " + "; ".join(
+                         f"{x['shares']:g} sh {x['symbol']} {x['date']} in {x['account_id']} ({x['what']})"
+                         for x in g["blocked_by"]))
+        for b in g["lots"]:
+            free = "" if b["free_to_harvest_from"] == g["free_to_harvest_from"] else \
+                f", free from {b['free_to_harvest_from']}"
+            lines.append(f"  {b['lot_id']} ({b['symbol']}, {b['account_id']}): loss "
+                         f"{_money(b['unrealized_loss'])}, a sale today washes "
+                         f"{b['shares_a_sale_today_washes']:g} sh ({b['of_them_lost_for_good']:g} for "
+                         f"good) from the first {b['purchases_reached']} purchase(s){free}. {b['plan']}")
+    return "\n".join(lines)

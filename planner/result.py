@@ -80,7 +80,7 @@ class Plan:
         sentence per class (planner.explain)."""
         from .explain import blocked_losses, class_notes, wash_explanations
         blocked = blocked_losses(self)
-        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked,
+        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked.groups,
                 "classes": class_notes(self, blocked)}
 
     @cached_property
@@ -150,21 +150,41 @@ class Plan:
 def _write_json(f: IO[bytes], summary: dict[str, Any], indent: int | None,
                 chunk: int = 10_000) -> None:
     """``json.dumps(summary, indent=indent)`` and a newline, as UTF-8. Compact, it is written a
-    key and ``chunk`` list items at a time, the same bytes: a 1e6-lot plan's summary is ~200
-    MB of text (290,000 blocked losses, 99,000 sales), which whole took the write's memory
-    past the process's peak (h1e6: 2,153 MB)."""
+    piece at a time (:func:`_write_compact`), the same bytes: a 1e6-lot plan's summary is
+    ~100 MB of text, which whole took the write's memory past the process's peak (h1e6:
+    2,153 MB)."""
     if indent is not None:
         f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())
         return
-    f.write(b"{")
-    for n, (key, value) in enumerate(summary.items()):
-        f.write(((", " if n else "") + json.dumps(key) + ": ").encode())
-        if isinstance(value, list) and len(value) > chunk:
-            f.write(b"[")
-            for start in range(0, len(value), chunk):
-                part = json.dumps(value[start:start + chunk], default=str)[1:-1]
-                f.write(((", " if start else "") + part).encode())
-            f.write(b"]")
-        else:
-            f.write(json.dumps(value, default=str).encode())
-    f.write(b"}\n")
+    _write_compact(f, summary, chunk)
+    f.write(b"\n")
+
+
+def _write_compact(f: IO[bytes], value: Any, chunk: int) -> None:
+    """``json.dumps(value)``'s bytes: a dict key by key, a long list ``chunk`` items at a time,
+    a list of records holding lists (``blocked_losses``' wash groups and their lots) record by
+    record, each the same way."""
+    if isinstance(value, dict):
+        f.write(b"{")
+        for n, (key, item) in enumerate(value.items()):
+            f.write(((", " if n else "") + json.dumps(key) + ": ").encode())
+            if isinstance(item, list):
+                _write_compact(f, item, chunk)
+            else:
+                f.write(json.dumps(item, default=str).encode())
+        f.write(b"}")
+    elif isinstance(value, list) and value and isinstance(value[0], dict) and \
+            any(isinstance(v, list) for v in value[0].values()):
+        f.write(b"[")
+        for n, item in enumerate(value):
+            f.write(b", " if n else b"")
+            _write_compact(f, item, chunk)
+        f.write(b"]")
+    elif isinstance(value, list) and len(value) > chunk:
+        f.write(b"[")
+        for start in range(0, len(value), chunk):
+            part = json.dumps(value[start:start + chunk], default=str)[1:-1]
+            f.write(((", " if start else "") + part).encode())
+        f.write(b"]")
+    else:
+        f.write(json.dumps(value, default=str).encode())

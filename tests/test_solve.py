@@ -189,3 +189,52 @@ def test_the_account_pair_search_spends_each_accounts_cash_in_whole_shares():
     assert best == pytest.approx(1.0)
     assert float(model.cost @ x) + model.offset == pytest.approx(1.0)
     assert np.allclose(x[columns], np.round(x[columns]))
+
+
+# ---- the root solved beside the report's preparation ------------------------------------------------
+def test_meanwhile_runs_on_this_thread_while_the_root_solves_and_changes_no_answer():
+    import threading
+    problem, z, _ = knapsack()
+    alone, model = solve(problem, SolverOptions(abs_gap=1e-9))
+    threads, called = threading.active_count(), []
+    beside, other = solve(problem, SolverOptions(abs_gap=1e-9),
+                          meanwhile=lambda: called.append(threading.current_thread()))
+    assert called == [threading.main_thread()] and threading.active_count() == threads
+    assert (beside.objective, beside.nodes) == (alone.objective, alone.nodes)
+    assert np.array_equal(beside.x, alone.x) and other.root_seconds > 0
+
+
+def test_highs_mip_on_this_thread_after_a_root_solved_on_another():
+    """HiGHS's scheduler is process-wide: its MIP (parallel) runs on the main thread after the
+    root ran on the worker thread, again and again."""
+    for _ in range(3):
+        problem, z, _ = knapsack()
+        answer, model = solve(problem, SolverOptions(abs_gap=1e-9, node_limit=0), meanwhile=lambda: None)
+        assert answer.method is Method.HIGHS_MIP and answer.objective == pytest.approx(0.0)
+        assert np.allclose(answer.x[model.columns_of_vector(z)], [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("fails", ["meanwhile", "root"])
+def test_an_error_beside_the_root_or_in_it_propagates_once_the_root_has_ended(fails, monkeypatch):
+    import threading
+    problem, _, _ = knapsack()
+    ended = []
+
+    def root(self, time_left):
+        try:
+            if fails == "root":
+                raise RuntimeError("root")
+            return solve_root(self, time_left)
+        finally:
+            ended.append(True)
+
+    def meanwhile():
+        if fails == "meanwhile":
+            raise RuntimeError("meanwhile")
+
+    solve_root = HighsLp.root
+    monkeypatch.setattr(HighsLp, "root", root)
+    threads = threading.active_count()
+    with pytest.raises(RuntimeError, match=fails):
+        solve(problem, SolverOptions(abs_gap=1e-9), meanwhile=meanwhile)
+    assert ended == [True] and threading.active_count() == threads

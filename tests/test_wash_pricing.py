@@ -254,22 +254,83 @@ def test_under_avoid_every_wash_is_a_violation_and_under_price_none():
     assert np.isclose(priced.tax_cost, avoided.tax_cost)
 
 
+def test_a_wash_group_lists_its_purchases_once_and_each_lot_how_far_a_sale_reaches():
+    # Group x (as_of 2026-12-01), purchases in the order a sale today is matched to them: P1 20 sh
+    # taxable 11-10, P2 30 sh IRA 11-15, P3 40 sh taxable 11-28: free from 11-28 + 31 = 12-29.
+    # A (100 sh, old): washes min(100, 90) = 90 sh, all three purchases, of them P2's 30 for good.
+    # S (10 sh, old): 10 sh, all from P1 (taxable): none for good, one purchase reached.
+    # P1 (its own purchase skipped): 20 sh from P2 (IRA): 20 for good; free 12-29 (P3).
+    # P3: 40 of the 50 others: P1's 20 then 20 of P2's (for good): two purchases; its own is the
+    # group's last, so it is free from P2's 11-15 + 31 = 12-16. G (a gain) is not listed.
+    from planner.explain import blocked_groups
+    h = make(accounts=[("T1", "taxable", 0.0, 0.0), ("IRA", "traditional", 1000.0, 0.0)],
+             securities=[("X", 10.0, "us_equity", "x", 0.0), ("B", 10.0, "bonds", "b", 0.0)],
+             lots=[("A", "T1", "X", 100, 1500.0, "2024-01-05"), ("S", "T1", "X", 10, 120.0, "2024-02-01"),
+                   ("P1", "T1", "X", 20, 240.0, "2026-11-10"), ("P2", "IRA", "X", 30, 300.0, "2026-11-15"),
+                   ("P3", "T1", "X", 40, 480.0, "2026-11-28"), ("G", "T1", "X", 10, 50.0, "2020-01-01"),
+                   ("C", "T1", "B", 100, 1000.0, "2020-01-01")],
+             targets=[("us_equity", 0.6, None), ("bonds", 0.4, None)])
+    (group,) = blocked_groups(h).groups
+    assert (group["wash_group"], group["free_to_harvest_from"]) == ("x", "2026-12-29")
+    assert [(x["what"], x["account_id"], x["date"], x["shares"], x["tax_advantaged"])
+            for x in group["blocked_by"]] == [("lot P1", "T1", "2026-11-10", 20.0, False),
+                                              ("lot P2", "IRA", "2026-11-15", 30.0, True),
+                                              ("lot P3", "T1", "2026-11-28", 40.0, False)]
+    assert [(b["lot_id"], b["unrealized_loss"], b["shares_a_sale_today_washes"], b["of_them_lost_for_good"],
+             b["purchases_reached"], b["free_to_harvest_from"]) for b in group["lots"]] == [
+        ("A", 500.0, 90.0, 30.0, 3, "2026-12-29"), ("S", 20.0, 10.0, 0.0, 1, "2026-12-29"),
+        ("P1", 40.0, 20.0, 20.0, 1, "2026-12-29"), ("P3", 80.0, 40.0, 20.0, 2, "2026-12-16")]
+
+
+def test_the_report_prepared_while_the_root_solves_is_the_one_made_after_it():
+    """plan() prepares the blocked-loss groups while HiGHS solves the root and hands them to its
+    plan; judged with nothing prepared, the same solve gives the same summary.json (timings
+    apart), and a second plan of the household gets lot records of its own."""
+    import json
+    import time
+
+    from planner import explain, load_household
+    from planner.judge import judge
+    from planner.problem import PlanProblem
+    from tests.helpers import EXAMPLES
+
+    def without_timings(summary):
+        return json.dumps({**summary, "solver": {**summary["solver"], "seconds": None}})
+
+    h = load_household(EXAMPLES / "scenario_d")
+    threaded = plan(h)
+    prepared = explain._BLOCKED[h]      # prepared during the solve, taken by the summary
+    assert threaded.summary()["blocked_losses"] is prepared.groups and h not in explain._BLOCKED
+    problem = PlanProblem(h)
+    sequential = judge(problem, problem.solve(), time.perf_counter())
+    assert without_timings(sequential.summary()) == without_timings(threaded.summary())
+    assert sequential.summary()["blocked_losses"][0]["lots"][0] is not \
+        threaded.summary()["blocked_losses"][0]["lots"][0]
+
+
 def test_blocked_losses_name_the_purchase_and_the_date_they_are_free():
     # Under avoid, A (old loss) is blocked by R (taxable, 11-20) and the IRA's D (11-25): free to
     # harvest from 11-25 + 31 days = 2026-12-26; R itself (its own purchase does not count) is
-    # blocked by D only: 2026-12-26 too. A sale of A today would wash 53 shares, 3 for good.
+    # blocked by D only: 2026-12-26 too. A sale of A today would wash 53 shares, 3 for good,
+    # reaching both purchases; one of R, D's 3 shares (for good), reaching one (R skipped).
     p = plan(_issue_household(), wash_sale=WashSale.AVOID)
-    blocked = {b["lot_id"]: b for b in p.summary()["blocked_losses"]}
-    a = blocked["A"]
-    assert (a["free_to_harvest_from"], a["shares_a_sale_today_washes"], a["of_them_lost_for_good"]) == (
-        "2026-12-26", 53.0, 3.0)
-    assert [(x["account_id"], x["date"], x["tax_advantaged"]) for x in a["blocked_by"]] == [
-        ("T1", "2026-11-20", False), ("IRA", "2026-11-25", True)]
+    (group,) = p.summary()["blocked_losses"]
+    assert (group["wash_group"], group["free_to_harvest_from"]) == ("x", "2026-12-26")
+    assert [(x["account_id"], x["date"], x["shares"], x["tax_advantaged"], x["what"])
+            for x in group["blocked_by"]] == [("T1", "2026-11-20", 50.0, False, "lot R"),
+                                              ("IRA", "2026-11-25", 3.0, True, "lot D")]
+    blocked = {b["lot_id"]: b for b in group["lots"]}
+    assert list(blocked) == ["A", "R"]
+    a, r = blocked["A"], blocked["R"]
+    assert (a["free_to_harvest_from"], a["shares_a_sale_today_washes"], a["of_them_lost_for_good"],
+            a["purchases_reached"], a["unrealized_loss"]) == ("2026-12-26", 53.0, 3.0, 2, 500.0)
     assert a["plan"].startswith("not sold: wash_sale = avoid")
-    assert [x["account_id"] for x in blocked["R"]["blocked_by"]] == ["IRA"]
+    assert (r["free_to_harvest_from"], r["shares_a_sale_today_washes"], r["of_them_lost_for_good"],
+            r["purchases_reached"]) == ("2026-12-26", 3.0, 3.0, 1)
     assert "until 2026-12-26" in p.summary()["classes"]["us_equity"]
     priced = plan(_issue_household()).summary()
-    assert {b["lot_id"]: b["plan"] for b in priced["blocked_losses"]}["A"].startswith("sold anyway")
+    assert {b["lot_id"]: b["plan"] for g in priced["blocked_losses"] for b in g["lots"]}["A"].startswith(
+        "sold anyway")
     (taken,) = priced["washes_taken"]
     assert taken["loss_lot"] == "A" and taken["lost_for_good"] == pytest.approx(15.0)
     assert taken["objective_gain_of_the_sale"] > 0 and "R, sold in the plan too" in taken["why"]

@@ -5,6 +5,8 @@ appear. The answer's solution is handed back to cvxpy, which sets every variable
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import cvxpy as cp
@@ -21,7 +23,8 @@ from .sifting import SiftedLp
 def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variable] = (),
           sift: list[cp.Variable] = (), trade: list[cp.Variable] = (),
           links: list[tuple[int, cp.Variable]] = (), accounts: np.ndarray | None = None,
-          buys: np.ndarray | None = None) -> tuple[SolverAnswer, HighsLp]:
+          buys: np.ndarray | None = None,
+          meanwhile: Callable[[], object] | None = None) -> tuple[SolverAnswer, HighsLp]:
     """Solve to within ``options.abs_gap`` (dollars of objective) or stop at its time limit.
 
     ``priority``: binaries to branch on first (the few that shape everything else).
@@ -33,6 +36,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     indicators); with links the program is solved by :mod:`planner.solve.rounding`.
     ``accounts`` and ``buys``: the account of each trade column and where it is a buy
     (aligned with ``trade``'s columns end to end; without them one account, no buys).
+    ``meanwhile``: work to do on this thread while HiGHS solves the root relaxation on another.
     """
     start = time.perf_counter()
     model = HighsLp(problem, options)
@@ -42,7 +46,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     if left <= 0:
         return SolverAnswer(LpState.TIME_LIMIT, np.inf, -np.inf, time.perf_counter() - start, 0,
                             Method.LP), model
-    root = model.root(time_left=left)
+    root = _root(model, left, meanwhile)
     if root.state is not LpState.OPTIMAL:
         return SolverAnswer(root.state, np.inf, np.inf, time.perf_counter() - start, 0, Method.LP), model
     if not model.is_mip:
@@ -81,3 +85,16 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     # process's); the model stays, for its size and a later cold solve.
     model.highs.clearSolver()
     return replace(answer, seconds=time.perf_counter() - start), model
+
+
+def _root(model: HighsLp, time_left: float, meanwhile: Callable[[], object] | None):
+    """The root relaxation, with ``meanwhile()`` run on this thread while HiGHS solves it on
+    another: highspy releases the GIL in ``Highs.run`` and the root is HiGHS on one core (at
+    1e6 lots ~5 s), so the second core does the other work. Either's exception propagates,
+    and only once the root has ended (leaving the ``with`` waits for it): no thread is left."""
+    if meanwhile is None:
+        return model.root(time_left=time_left)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="highs-root") as pool:
+        root = pool.submit(model.root, time_left=time_left)
+        meanwhile()
+        return root.result()
