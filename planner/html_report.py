@@ -241,6 +241,7 @@ def wash_tables(summary: dict[str, Any]) -> dict[str, Any]:
     sales = [s for s in summary.get("sales", []) if abs(s.get("disallowed", 0) or 0) > 0.005]
     return {"restrictions": table(summary.get("restrictions")),
             "washes": table(wash_rows(summary.get("washes") or [])),
+            "blocked": table(blocked_rows(summary.get("blocked_losses") or [])),
             "why": [f"{w['loss_lot']}: {w['why']}" for w in summary.get("washes_taken") or []
                     if w.get("why")],
             "disallowed": table([{k: s[k] for k in ("date", "lot_id", "account_id", "symbol",
@@ -263,6 +264,23 @@ def wash_rows(washes: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "treatment": ("lost for good (tax-advantaged replacement)"
                            if w["treatment"] == "permanent" else "deferred into its basis")}
             for w in washes]
+
+
+def blocked_rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """summary.json's blocked losses, a row per wash group: what blocks it, until when, how much
+    loss waits, and what the plan did with it (the lot by lot detail stays in summary.json)."""
+    def purchase(p):
+        return f"{p['shares']:,.4g} sh {p['symbol']} {p['date']} in {p['account_id']}"
+    rows = []
+    for g in groups:
+        lots = g["lots"]
+        sold = sum(lot["plan"].startswith("sold") for lot in lots)
+        rows.append({"wash_group": g["wash_group"], "free_to_harvest_from": g["free_to_harvest_from"],
+                     "blocked_by": "; ".join(map(purchase, g["blocked_by"][:3]))
+                     + (f"; and {len(g['blocked_by']) - 3} more" if len(g["blocked_by"]) > 3 else ""),
+                     "lots": len(lots), "unrealized_loss": sum(lot["unrealized_loss"] for lot in lots),
+                     "in_the_plan": f"{sold} sold, {len(lots) - sold} kept"})
+    return rows
 
 
 def checklist(household, summary: dict[str, Any], trades: pd.DataFrame) -> list[ChecklistItem]:

@@ -203,6 +203,14 @@ def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(pl
                           "acquired": "2026-11-20", "shares": 12.5, "disallowed": 321.09,
                           "treatment": "permanent"}]
     summary["washes_taken"] = [{"loss_lot": "A-TAX-VTI-250915", "why": "it pays: 1,234.56"}]
+    lot = {"lot_id": "L1", "account_id": "TAXABLE", "symbol": "VTI", "unrealized_loss": 700.25,
+           "shares_a_sale_today_washes": 3.0, "of_them_lost_for_good": 3.0, "purchases_reached": 1,
+           "free_to_harvest_from": "2026-12-16", "plan": "not sold: the wash would cost more"}
+    summary["blocked_losses"] = [{
+        "wash_group": "crsp_us_total_market", "free_to_harvest_from": "2026-12-25",
+        "blocked_by": [{"date": "2026-11-15", "account_id": "IRA", "symbol": "VTI", "shares": 3.0,
+                        "what": "lot I1", "tax_advantaged": True}] * 4,
+        "lots": [lot, dict(lot, lot_id="L2", unrealized_loss=99.75, plan="sold anyway: 3 washed")]}]
     html = render(household, summary, trades, None)
     agi_row = re.search(r'id="year-agi">.*?</tr>', html, re.S)[0]
     assert "Adjusted gross income" in agi_row and "230,000.00" in agi_row and "212,345.67" in agi_row
@@ -213,6 +221,11 @@ def test_the_report_shows_schedule_lines_and_washes_when_the_summary_has_them(pl
     assert "A-TAX-VTI-250915 (VTI, TAXABLE), short-term" in washes and "321.09" in washes
     assert "B9 (ITOT, IRA), bought 2026-11-20" in washes and "12.500" in washes
     assert "lost for good" in washes and washes.count("</th>") == 5     # fits a page
+    blocked = html.split("Losses the rule blocks or makes costly")[1].split("</table>")[0]
+    assert "crsp_us_total_market" in blocked and "2026-12-25" in blocked
+    assert "3 sh VTI 2026-11-15 in IRA; " * 2 in blocked and "and 1 more" in blocked
+    assert '<td class="num">2</td>' in blocked and "800.00" in blocked      # 700.25 + 99.75
+    assert "1 sold, 1 kept" in blocked
     why = html.split("Washes the plan takes")[1].split("</ul>")[0]
     assert "A-TAX-VTI-250915: it pays: 1,234.56" in why
 
