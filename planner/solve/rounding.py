@@ -171,19 +171,20 @@ def _by_accounts(model: HighsLp, incumbent: np.ndarray, value: float,
     for positions, columns in links:
         owner[columns] = accounts[positions]
     pairs = list(itertools.combinations(np.unique(accounts), 2))
-    nodes, improved = 0, True
-    while improved and value - bound > tolerance:
-        improved = False
-        for pair in pairs:
-            if left() <= 0 or value - bound <= tolerance:
-                break
-            lower, upper = model.lower.copy(), model.upper.copy()
-            fix = is_int & ~np.isin(owner, pair)
-            lower[fix] = upper[fix] = np.round(incumbent[fix])
-            x, v, n = _sub_mip(model, lower, upper, tolerance, left(), bound + tolerance, incumbent)
-            nodes += n
-            if v < value - 1e-6:
-                incumbent, value, improved = x, v, True
+    nodes, since = 0, 0     # pairs tried since the last improvement
+    # Round the pairs until each has been tried on the current incumbent (a second round over
+    # pairs that already failed on it re-solves the same MIPs: 100 lots seed 4, 1.0 of 2.1 s).
+    for pair in itertools.cycle(pairs):
+        if since == len(pairs) or left() <= 0 or value - bound <= tolerance:
+            break
+        lower, upper = model.lower.copy(), model.upper.copy()
+        fix = is_int & ~np.isin(owner, pair)
+        lower[fix] = upper[fix] = np.round(incumbent[fix])
+        x, v, n = _sub_mip(model, lower, upper, tolerance, left(), bound + tolerance, incumbent)
+        nodes += n
+        since += 1
+        if v < value - 1e-6:
+            incumbent, value, since = x, v, 1
     return incumbent, value, nodes
 
 
