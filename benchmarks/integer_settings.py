@@ -3,6 +3,7 @@ minimum trade size on synthetic households, and how well a time limit is kept.
 
     .venv/bin/python benchmarks/integer_settings.py            # the cases below
     .venv/bin/python benchmarks/integer_settings.py --quick    # 1,000 lots only
+    .venv/bin/python benchmarks/integer_settings.py --wide     # and 20 households more
     .venv/bin/python benchmarks/integer_settings.py --best-known 300   # strict re-solves first
 
 Cases (households from ``models.synthetic``, seeded, generated under benchmarks/results/):
@@ -12,7 +13,9 @@ Cases (households from ``models.synthetic``, seeded, generated under benchmarks/
   declared tolerance (``solver.gap_tolerance``) in under 2 s;
 - 20,000 lots (``planner generate G --lots 20000 --seed 3``), whole shares and a $1,000
   minimum, with ``time_limit_s`` 1.5 and 60: the plan (or "no plan found") must come back
-  within 10% of the limit plus a second.
+  within 10% of the limit plus a second;
+- ``--wide``: 30 lots (seeds 0-4), 100 lots (seeds 5-14) and 300 lots (seeds 5-9) too, with a
+  $500 minimum: households the solver's constants were not measured on.
 
 Each run is a fresh process; the time is ``plan()``'s wall time (the build counts against
 the limit; loading the folder does not) and the process's CPU time over it (all threads). The
@@ -75,12 +78,14 @@ def run(folder: Path, settings: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def cases(quick: bool) -> list[tuple[str, int, int, dict]]:
+def cases(quick: bool, wide: bool = False) -> list[tuple[str, int, int, dict]]:
     """(name, lots, seed, settings) of the small households."""
     out = []
     sizes = [(1000, range(10), (500.0, 1000.0))]
     if not quick:
         sizes = [(100, range(5), (500.0,)), (300, range(5), (500.0,))] + sizes
+    if wide:
+        sizes += [(30, range(5), (500.0,)), (100, range(5, 15), (500.0,)), (300, range(5, 10), (500.0,))]
     for lots, seeds, minimums in sizes:
         for minimum in minimums:
             for seed in seeds:
@@ -92,6 +97,7 @@ def cases(quick: bool) -> list[tuple[str, int, int, dict]]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 lots only")
+    parser.add_argument("--wide", action="store_true", help="30 lots, and more seeds at 100 and 300")
     parser.add_argument("--best-known", type=float, metavar="S", default=0.0,
                         help="first re-solve each small case strictly for S seconds")
     args = parser.parse_args(argv)
@@ -103,7 +109,7 @@ def main(argv=None) -> int:
                 r["objective"] < best.get(name, float("inf")):
             best[name] = round(r["objective"], 4)
 
-    small = cases(args.quick)
+    small = cases(args.quick, args.wide)
     if args.best_known:
         for name, lots, seed, settings in small:
             strict = {**settings, "whole_share_gap": False, "mip_gap_abs_fraction": 0.0,
