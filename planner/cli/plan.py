@@ -3,9 +3,11 @@ allocation chart, and with ``--report`` the client's report.html."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shlex
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from .options import (add_order_arguments, add_settings_arguments, households_from_args,
                       plan_orders_writer, set_words)
@@ -25,14 +27,20 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 
 def run(args: argparse.Namespace) -> int:
     from .. import io
-    from ..charts import allocation_chart
     from ..optimizer import plan
     from ..progress import progress
     from ..report import plan_text
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
-    with progress(f"planning {household.name}"):
-        result = plan(household)
+    # matplotlib's import (~0.5 s) is needed only for the chart at the end: one worker thread
+    # imports it while HiGHS solves (HiGHS releases the GIL in its run, so the two overlap on
+    # two cores). The import is the same whichever thread does it; an error in it is raised
+    # here, by ``result()``, as if imported in line; leaving the block waits for the worker.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-import") as worker:
+        charts = worker.submit(importlib.import_module, "planner.charts")
+        with progress(f"planning {household.name}"):
+            result = plan(household)
+        allocation_chart = charts.result().allocation_chart
     again = set_words(base.settings, household.settings)
     summary = {**result.summary(), "evaluate_set": again,
                "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
@@ -51,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2, default=str)
         print()
     else:
-        print(plan_text(result))
+        print(plan_text(result, trades_file=str(out / "trades.csv"),
+                        summary_file=str(out / "summary.json")))
         print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
