@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -649,11 +650,24 @@ class WashRestrictions:
     sold at a loss in the last 30 days with loss shares not yet replaced, and the first day a
     purchase no longer washes them (the sale + 31 days).
     """
-    blocked_lot: np.ndarray
-    no_buy_until: dict[int, np.datetime64]
+    blocked_lot: np.ndarray                         # read only: shared (below)
+    no_buy_until: Mapping[int, np.datetime64]
+
+
+_RESTRICTIONS: weakref.WeakKeyDictionary[Household, WashRestrictions] = weakref.WeakKeyDictionary()
 
 
 def wash_restrictions(h: Household) -> WashRestrictions:
+    """Computed once per household: the build's rules, the rulebook and the judge of one plan
+    all ask (0.1 s each at h1e5a8)."""
+    if h not in _RESTRICTIONS:
+        r = _wash_restrictions(h)
+        r.blocked_lot.setflags(write=False)
+        _RESTRICTIONS[h] = WashRestrictions(r.blocked_lot, MappingProxyType(dict(r.no_buy_until)))
+    return _RESTRICTIONS[h]
+
+
+def _wash_restrictions(h: Household) -> WashRestrictions:
     hist = h.history
     loss = h.history_loss
     first = min([h.as_of] + list(hist.date[loss]))
