@@ -10,6 +10,8 @@ import shlex
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from models.ledger import collector_paused
+
 from .options import (add_order_arguments, add_settings_arguments, households_from_args,
                       plan_orders_writer, set_words)
 
@@ -27,13 +29,15 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import io
-    from ..optimizer import plan
-    from ..progress import progress
-    from ..report import plan_text
-    # The imports' objects (pandas, cvxpy, scipy: ~400,000) live until the process ends:
-    # frozen, the cyclic collector's full passes no longer walk them (0.3-0.5 s at h1e5a8)
-    gc.freeze()
+    # The imports' objects (cvxpy, scipy: ~400,000) live until the process ends: made without
+    # collections and frozen before the collector runs again, it never walks them (0.3-0.5 s
+    # at h1e5a8)
+    with collector_paused():
+        from .. import io
+        from ..optimizer import plan
+        from ..progress import progress
+        from ..report import plan_text
+        gc.freeze()
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
     # matplotlib's import (~0.5 s) is needed only for the chart at the end: one worker thread
