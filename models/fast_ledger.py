@@ -245,7 +245,7 @@ def _merge(h: Household, t: TradeList, lot_of_row: np.ndarray, fast: np.ndarray,
     np.add.at(cash, _positions(h.accounts.index, t.account_id[events]), delta)
     out.cash_after = cash
     out.trade_amount = amount
-    out.trade_security = np.array([walker.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
+    out.trade_security = _positions(walker.sec_index, t.symbol)
     out.whole_lot = {int(slow[i]) for i in part.whole_lot} | set(rows[whole].tolist())
 
     if holdings:
