@@ -689,9 +689,10 @@ def _wash_restrictions(h: Household) -> WashRestrictions:
                 no_buy[group] = max(no_buy.get(group, until), until)
     unused = np.zeros(len(h.wash_groups))
     own = {}
+    lo, hi = h.as_of - WINDOW, h.as_of + WINDOW
     for acq_list in pool.by_group.values():
         for acq in acq_list:
-            if h.as_of - WINDOW <= acq.date <= h.as_of + WINDOW and acq.unused > QTY_TOL:
+            if lo <= acq.date <= hi and acq.unused > QTY_TOL:
                 unused[acq.group] += acq.unused
                 if acq.source == "lot":
                     own[acq.lot_id] = acq.unused
