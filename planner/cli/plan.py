@@ -29,15 +29,26 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 
 
 def run(args: argparse.Namespace) -> int:
-    # The imports' objects (cvxpy, scipy: ~400,000) live until the process ends: made without
+    # The imports' objects (cvxpy, scipy: ~400,000) live as long as the command: made without
     # collections and frozen before the collector runs again, it never walks them (0.3-0.5 s
-    # at h1e5a8)
+    # at h1e5a8). Thawed when the command ends (a test calls it in its own process), unless
+    # the caller had frozen objects itself.
     with collector_paused():
         from .. import io
         from ..optimizer import plan
         from ..progress import progress
         from ..report import plan_text
-        gc.freeze()
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+    try:
+        return _run(args, io, plan, progress, plan_text)
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+def _run(args: argparse.Namespace, io, plan, progress, plan_text) -> int:
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
     # matplotlib's import (~0.5 s) is needed only for the chart at the end: one worker thread
