@@ -104,3 +104,12 @@ def test_an_error_in_the_worker_reaches_the_user_and_nothing_is_written(tmp_path
     with pytest.raises(ImportError, match="planner.charts"):
         main(["plan", str(SCENARIO_D), "--out", str(tmp_path / "out")])
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_plan_run_in_the_callers_process_leaves_its_collector_as_it_was(tmp_path, capsys):
+    """The command freezes the imports' objects and pauses the collector while it runs; called
+    as a function (argv given), the caller's process gets both back as they were."""
+    import gc
+    frozen, enabled = gc.get_freeze_count(), gc.isenabled()
+    _plan(tmp_path, capsys)
+    assert (gc.get_freeze_count(), gc.isenabled()) == (frozen, enabled)
