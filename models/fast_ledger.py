@@ -21,8 +21,8 @@ import pandas as pd
 from .dates import holding_start, is_long_term
 from .enums import Term
 from .household import Household
-from .ledger import (TRADE_WINDOW, Ledger, Sale, _Walker, apply_trades as walk_trades,
-                     existing_acquisitions, untouched_lots)
+from .ledger import (TRADE_WINDOW, Ledger, _Walker, apply_trades as walk_trades,
+                     existing_acquisitions, sales_from_columns, untouched_lots)
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import WINDOW, ReplacementPool
@@ -36,7 +36,8 @@ def apply_trades(household: Household, trades: TradeList, holdings: bool = True)
     h, t = household, trades
     if len(t) < MIN_FAST_ROWS:   # too few rows to pay: the walk, without sorting the rows out
         return walk_trades(h, t, holdings)
-    fast = _fast_rows(h, t)
+    lot = h.lots.index.positions(t.lot_id)   # each row's lot in lots.csv (-1: none), once
+    fast = _fast_rows(h, t, lot)
     if fast.sum() < MIN_FAST_ROWS or np.any(t.quantity * t.price <= 0):
         return walk_trades(h, t, holdings)
     slow = np.flatnonzero(~fast)
@@ -46,7 +47,7 @@ def apply_trades(household: Household, trades: TradeList, holdings: bool = True)
     part = walker.run(holdings=False)
     if part.violations or part.history_washes or any(s.disallowed != 0 for s in part.sales):
         return walk_trades(h, t, holdings)
-    return _merge(h, t, fast, slow, walker, part, holdings)
+    return _merge(h, t, lot, fast, slow, walker, part, holdings)
 
 
 def _positions(index: dict[str, int], keys: np.ndarray) -> np.ndarray:
@@ -96,18 +97,18 @@ def _open_groups(h: Household, t: TradeList, lo: np.datetime64, hi: np.datetime6
     return open_
 
 
-def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
-    """Rows the walk would apply as one plain sale of an untouched lot, with no wash possible."""
+def _fast_rows(h: Household, t: TradeList, lot: np.ndarray) -> np.ndarray:
+    """Rows the walk would apply as one plain sale of an untouched lot, with no wash possible
+    (``lot``: each row's position in lots.csv, -1 for none)."""
     n = len(t)
     lots = h.lots
     if n == 0 or len(lots) == 0:
         return np.zeros(n, bool)
-    lot = lots.index.positions(t.lot_id)
     account = _positions(h.accounts.index, t.account_id)
     security = _positions(h.securities.index, t.symbol)
-    ids, counts = np.unique(t.lot_id.astype(str), return_counts=True)
-    once = counts[np.searchsorted(ids, t.lot_id.astype(str))] == 1
-    ok = (~t.is_buy) & (lot >= 0) & (account >= 0) & (security >= 0) & once
+    named = lot >= 0      # a lot of lots.csv named by one row only (ids and positions are 1:1)
+    once = np.bincount(lot[named], minlength=len(lots))[np.where(named, lot, 0)] == 1
+    ok = (~t.is_buy) & named & (account >= 0) & (security >= 0) & once
     ok &= (t.quantity * t.price > 0)
     safe = np.where(ok, lot, 0)
     ok &= (lots.account[safe] == account) & (lots.security[safe] == security)
@@ -145,14 +146,14 @@ def _fast_rows(h: Household, t: TradeList) -> np.ndarray:
     return ok
 
 
-def _walk_order(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray,
+def _walk_order(h: Household, t: TradeList, lot: np.ndarray, fast: np.ndarray, slow: np.ndarray,
                 walker: _Walker) -> np.ndarray:
     """The order the walk applies rows in: by date, buys before sells, sells in the order
     their lot was acquired (Treas. Reg. 1.1091-1(b)), then file order. (Date and file order
     alone put cash's sums in another order: h1e5's cash after differed by 1e-7.)"""
     acquired = t.date.astype("datetime64[D]").copy()      # a buy's key: its own date
     rows = np.flatnonzero(fast)
-    acquired[rows] = h.lots.acquired[h.lots.index.positions(t.lot_id[rows])]
+    acquired[rows] = h.lots.acquired[lot[rows]]
     sells = np.flatnonzero(~walker.t.is_buy)
     known = h.lots.index.positions(walker.lot_of[sells].astype(str))
     acquired[slow[sells]] = np.where(known >= 0, h.lots.acquired[np.maximum(known, 0)],
@@ -165,10 +166,10 @@ def _walk_order(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray,
                        t.date.astype("datetime64[D]")))
 
 
-def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walker: _Walker,
-           part: Ledger, holdings: bool) -> Ledger:
+def _merge(h: Household, t: TradeList, lot_of_row: np.ndarray, fast: np.ndarray, slow: np.ndarray,
+           walker: _Walker, part: Ledger, holdings: bool) -> Ledger:
     lots = h.lots
-    order = _walk_order(h, t, fast, slow, walker)  # the walk's event order of trade rows
+    order = _walk_order(h, t, lot_of_row, fast, slow, walker)  # the walk's event order of rows
     rank = np.empty(len(t), np.int64)
     rank[order] = np.arange(len(t))
     out = Ledger(violations=list(part.violations))
@@ -177,7 +178,7 @@ def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walke
     # ---- the fast sales, in event order
     rows = np.flatnonzero(fast)
     rows = rows[np.argsort(rank[rows], kind="stable")]
-    lot = lots.index.positions(t.lot_id[rows])
+    lot = lot_of_row[rows]
     held = lots.quantity[lot]
     basis_held = lots.cost_basis[lot]
     left = np.minimum(t.quantity[rows], held)
@@ -196,15 +197,14 @@ def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walke
     whole = t.quantity[rows] >= held * (1 - QTY_TOL) - QTY_TOL
     symbols = h.securities.symbol[lots.security[lot]]
     accounts = lots.account[lot]
-    fast_sales = [
-        Sale(r, lid, a, s, d, q, p, b if tx else p, g if tx else 0.0, Term.LONG if lg else Term.SHORT,
-             tx, 0.0, 0.0, st if tx else None)
-        for r, lid, a, s, d, q, p, b, g, lg, tx, st in zip(
-            t.row[rows].tolist(), t.lot_id[rows].tolist(), accounts.tolist(), symbols.tolist(),
-            list(date), take.tolist(), proceeds.tolist(),
-            basis.tolist(), gain.tolist(), long.tolist(), taxable.tolist(), list(start))]
-    keep = sold.tolist()
-    fast_sales = [s for s, k in zip(fast_sales, keep) if k]
+    on = sold      # the fields of each fast sale, as the walk's record_sale sets them
+    taxed = taxable[on].tolist()
+    fast_sales = sales_from_columns(
+        t.row[rows][on].tolist(), t.lot_id[rows][on].tolist(), accounts[on].tolist(),
+        symbols[on].tolist(), list(date[on]), take[on].tolist(), proceeds[on].tolist(),
+        np.where(taxable, basis, proceeds)[on].tolist(), np.where(taxable, gain, 0.0)[on].tolist(),
+        [Term.LONG if lg else Term.SHORT for lg in long[on].tolist()], taxed, [0.0] * len(taxed),
+        [0.0] * len(taxed), [d if tx else None for d, tx in zip(list(start[on]), taxed)])
     fast_rank = rank[rows][sold]
 
     # ---- the walk's sales keep their order; both are in event order: merge by rank
@@ -245,7 +245,7 @@ def _merge(h: Household, t: TradeList, fast: np.ndarray, slow: np.ndarray, walke
     np.add.at(cash, _positions(h.accounts.index, t.account_id[events]), delta)
     out.cash_after = cash
     out.trade_amount = amount
-    out.trade_security = np.array([walker.sec_index.get(s, -1) for s in t.symbol], dtype=np.int64)
+    out.trade_security = _positions(walker.sec_index, t.symbol)
     out.whole_lot = {int(slow[i]) for i in part.whole_lot} | set(rows[whole].tolist())
 
     if holdings:

@@ -64,13 +64,15 @@ class ReplacementPool:
         """Take replacement shares for ``shares`` loss shares sold on ``sold``, in acquisition order."""
         matches, left = [], shares
         acquisitions = self.by_group.get(group, [])
-        first = bisect.bisect_left(self.dates.get(group, []), sold - WINDOW)
-        for acq in acquisitions[first:]:
-            if left <= 1e-12 or acq.date > sold + WINDOW:
+        lo, hi = sold - WINDOW, sold + WINDOW     # once, not per acquisition (numpy scalars)
+        first = bisect.bisect_left(self.dates.get(group, []), lo)
+        for k in range(first, len(acquisitions)):
+            acq = acquisitions[k]
+            if left <= 1e-12 or acq.date > hi:
                 break
             if acq.unused <= 1e-12 or acq.purchase == own_purchase:
                 continue
-            if not (sold - WINDOW <= acq.date <= sold + WINDOW):
+            if not (lo <= acq.date <= hi):
                 continue
             take = min(left, acq.unused)
             acq.unused -= take

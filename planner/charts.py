@@ -1,23 +1,29 @@
 """Pictures where people would rather look than read: allocation before and after, and the
-tax-versus-drift frontier. PNG files via matplotlib's non-interactive backend."""
+tax-versus-drift frontier. PNG files via matplotlib's Agg canvas, without pyplot: no global
+figure state (a chart may be drawn off the main thread) and a lighter import, same bytes."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import IO
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+def _figure(size: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def allocation_chart(drift: dict, path: str | Path | IO[bytes], title: str = "Allocation") -> Path | IO[bytes]:
     """Weights before and after against target and band, as a PNG at ``path`` (or into a file)."""
     classes = list(drift["target"])
     x = np.arange(len(classes))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(classes)), 4))
+    fig = _figure((max(6, 1.2 * len(classes)), 4))
+    ax = fig.subplots()
     ax.bar(x - 0.2, [100 * drift["before"][c] for c in classes], 0.4, label="before")
     ax.bar(x + 0.2, [100 * drift["after"][c] for c in classes], 0.4, label="after")
     for k, c in enumerate(classes):
@@ -30,7 +36,6 @@ def allocation_chart(drift: dict, path: str | Path | IO[bytes], title: str = "Al
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
     return Path(path) if isinstance(path, (str, Path)) else path
 
 
@@ -39,7 +44,8 @@ def frontier_chart(frontier: pd.DataFrame, path: str | Path | IO[bytes],
                    title: str = "Tax cost versus drift") -> Path | IO[bytes]:
     """The optimizer's frontier as a line; optional labelled points (e.g. heuristics), those
     with a non-empty ``rules_broken`` as red crosses labelled with the rules they break."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = _figure((7, 4.5))
+    ax = fig.subplots()
     f = frontier.sort_values("drift_after")
     ax.plot(100 * f["drift_after"], f["tax_cost"], marker="o", ms=4, label="optimizer frontier")
     if points is not None:
@@ -61,5 +67,4 @@ def frontier_chart(frontier: pd.DataFrame, path: str | Path | IO[bytes],
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
     return Path(path) if isinstance(path, (str, Path)) else path

@@ -18,7 +18,7 @@ from models.enums import Term
 from models.allocation import class_values, drift_penalty, trading_cost, weights, weights_before
 from models.household import Household
 from models.fast_ledger import apply_trades as apply_trade_list
-from models.ledger import Ledger, apply_trades
+from models.ledger import Ledger, apply_trades, collector_paused
 from models.rulebook import Outcome, rule_violations
 from models.tax import YearResult, net_year, tax_cost, unrealized_gain
 from models.trades import TradeList
@@ -187,6 +187,11 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def evaluate(household: Household, trades: TradeList | pd.DataFrame | None = None) -> Evaluation:
     """Judge a trade list on a household by the rules of SPEC §2 and §3."""
+    with collector_paused():
+        return _evaluate(household, trades)
+
+
+def _evaluate(household: Household, trades: TradeList | pd.DataFrame | None) -> Evaluation:
     h = household
     if trades is None:
         trades = TradeList.empty()

@@ -11,7 +11,7 @@ import pandas as pd
 from models.enums import SolveStatus
 from models.errors import PlanError
 from models.household import Household
-from models.ledger import wash_restrictions
+from models.ledger import collector_paused, wash_restrictions
 
 from .evaluate import evaluate
 from .explain import prepare_blocked_groups
@@ -51,14 +51,15 @@ def judge(problem: PlanProblem, report: SolveReport, started: float) -> Plan:
     """
     h = problem.household
     t0 = time.perf_counter()
-    trades = solved_trades(problem, report)
-    evaluation = evaluate(h, trades)
-    end = time.perf_counter()
+    with collector_paused():
+        trades = solved_trades(problem, report)
+        evaluation = evaluate(h, trades)
+        end = time.perf_counter()
+        restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
+        if restrictions is None:   # priced: a past loss still makes buying its group costly until then
+            restrictions = wash_restrictions(h)
     seconds = {"build": problem.seconds["build"], "solve": report.seconds, "evaluate": end - t0,
                "total": end - started}
-    restrictions = next((r.restrictions for r in problem.rules if isinstance(r, NoWashSale)), None)
-    if restrictions is None:   # priced: a past loss still makes buying its group costly until then
-        restrictions = wash_restrictions(h)
     return Plan(household=h, trades=trades, evaluation=evaluation, status=report.status,
                 gap=report.gap, model=problem.model_figures(), seconds=seconds,
                 solver={"name": "HiGHS", "via": "cvxpy + highspy", "method": report.method,

@@ -81,42 +81,45 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
                         np.floor(raw * scale + 1e-6) / scale)
     # Never more than the lot holds; a lot sold whole as held, even to more places than the
     # precision (a reinvested fund's lot, say): the custodian closes it, no residue remains.
-    held = pd.Series(h.lots.quantity, index=h.lots.id)
-    acquired = pd.Series(pd.to_datetime(h.lots.acquired).strftime("%Y-%m-%d"), index=h.lots.id)
-    lot_held = lot_id.map(held).to_numpy(dtype=float)
-    known = sell & ~np.isnan(lot_held)
+    ids = lot_id.to_numpy(dtype=object)
+    position = h.lots.index.positions(ids)
+    found = position >= 0
+    lot_held = np.where(found, h.lots.quantity[np.maximum(position, 0)], np.nan)
+    known = sell & found
     quantity[known] = np.minimum(quantity[known], lot_held[known])
     whole_lot = known & (np.abs(raw - lot_held) <= 1e-9 * np.maximum(1.0, lot_held))
     quantity[whole_lot] = lot_held[whole_lot]
-    bought_here = dict(zip(lot_id[~sell & (lot_id != "")], date[~sell & (lot_id != "")]))
-    lot_acquired = lot_id.map(acquired).astype(object)
-    missing = lot_acquired.isna().to_numpy()
-    lot_acquired[missing] = lot_id[missing].map(bought_here).to_numpy()
-    lot_acquired = lot_acquired.fillna("").astype(str)
+    dates = date.to_numpy(dtype=object)
+    named = sell & (ids != "")
+    bought = ~sell & (ids != "")
+    bought_here = dict(zip(ids[bought].tolist(), dates[bought].tolist()))
+    lot_acquired = np.array([bought_here.get(i, "") for i in ids.tolist()], dtype=object)
+    acquired = h.lots.acquired[np.maximum(position, 0)]
+    dated = found & ~np.isnat(acquired)
+    lot_acquired[dated] = np.datetime_as_string(acquired[dated], unit="D")
+    lots = np.full(len(t), "", dtype=object)
+    lots[named] = [f"{i}:{a}:{format_shares(q, share_decimals)}" for i, a, q in
+                   zip(ids[named].tolist(), lot_acquired[named].tolist(), quantity[named].tolist())]
     account_type = dict(zip(h.accounts.id, h.accounts.type))
     frame = pd.DataFrame({
         "date": date, "account_id": t["account_id"].astype(str), "symbol": t["symbol"].astype(str),
         "side": t["action"].astype(str), "quantity": quantity,
-        "price": t["price"].to_numpy(dtype=float),
-        "reason": t["reason"].fillna("").astype(str) if "reason" in t else "",
-        "lot": np.where(sell & (lot_id != ""), lot_id + ":" + lot_acquired + ":"
-                        + pd.Series(quantity).map(lambda q: format_shares(q, share_decimals)), ""),
-        "side_rank": np.where(sell, 0, 1)})
+        "price": t["price"].to_numpy(dtype=float), "side_rank": np.where(sell, 0, 1)})
     keys = ["date", "side_rank", "account_id", "symbol", "side"]
     grouped = frame.groupby(keys, sort=True)
     out = grouped.agg(quantity=("quantity", "sum"), est_price=("price", "first"))
-    # lots and reasons joined per order without a Python function per group (0.56 s CPU for
-    # 4,188 orders): the non-empty ones, in row order, reasons once each
+    # lots and reasons joined per order without pandas per group (0.28 s CPU for 8,366
+    # orders): the non-empty ones, in row order, reasons once each
     order = grouped.ngroup().to_numpy()
-    named = frame["lot"].to_numpy() != ""
     n = len(out)
-    out["lots"] = pd.Series(frame["lot"].to_numpy()[named]).groupby(order[named]).agg(
-        LOT_SEPARATOR.join).reindex(range(n), fill_value="").to_numpy()
+    out["lots"] = _joined(lots[named], order[named], n, LOT_SEPARATOR)
     out["lot_count"] = np.bincount(order[named], minlength=n)
-    reasons = pd.DataFrame({"order": order, "reason": frame["reason"].to_numpy()})
+    reason = (t["reason"].fillna("").astype(str).to_numpy(dtype=object) if "reason" in t
+              else np.full(len(t), "", dtype=object))
+    reasons = pd.DataFrame({"order": order, "reason": reason})
     reasons = reasons[reasons["reason"] != ""].drop_duplicates()
-    out["reasons"] = reasons.groupby("order")["reason"].agg("+".join).reindex(
-        range(n), fill_value="").to_numpy()
+    out["reasons"] = _joined(reasons["reason"].to_numpy(dtype=object), reasons["order"].to_numpy(),
+                             n, "+")
     out = out.reset_index().drop(columns="side_rank")
     out["quantity"] = out["quantity"] + 0.0
     out["est_price"] = out["est_price"].round(4)
@@ -128,6 +131,20 @@ def orders(household, trades: pd.DataFrame, order_type: OrderType = OrderType.MA
     out["time_in_force"] = time_in_force.value
     out["order_id"] = [f"O{k + 1}" for k in range(len(out))]
     return out[ORDER_COLUMNS]
+
+
+def _joined(values: np.ndarray, group: np.ndarray, n: int, separator: str) -> np.ndarray:
+    """``values`` joined by ``separator`` per group (0..n-1) in their order; "" for a group
+    with none."""
+    out = np.full(n, "", dtype=object)
+    if len(values) == 0:
+        return out
+    by = np.argsort(group, kind="stable")
+    g, v = group[by], values[by].tolist()
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ends = np.r_[starts[1:], len(v)]
+    out[g[starts]] = [separator.join(v[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    return out
 
 
 def format_shares(q: float, decimals: int) -> str:
@@ -144,14 +161,12 @@ def write_orders(frame: pd.DataFrame, path: str | Path, share_decimals: int = SH
 
 def orders_text(frame: pd.DataFrame, share_decimals: int = SHARE_DECIMALS) -> str:
     """``orders.csv``'s text: shares to ``share_decimals`` places, money to the cent."""
-    text = frame.to_csv(index=False)
-    if len(frame):      # shares to the precision, money to exactly two places
-        shown = frame.copy()
-        shown["quantity"] = shown["quantity"].map(lambda q: format_shares(q, share_decimals))
-        for c in ("est_amount", "limit_price"):
-            shown[c] = shown[c].map(lambda x: "" if pd.isna(x) else f"{x:.2f}")
-        shown["est_price"] = shown["est_price"].map(lambda x: f"{x:.4f}".rstrip("0").rstrip(".")
-                                                    if x != round(x, 2) else f"{x:.2f}")
-        text = shown.to_csv(index=False)
-    return text
-
+    if not len(frame):
+        return frame.to_csv(index=False)
+    shown = frame.copy()     # shares to the precision, money to exactly two places
+    shown["quantity"] = [format_shares(q, share_decimals) for q in frame["quantity"].tolist()]
+    for c in ("est_amount", "limit_price"):
+        shown[c] = ["" if x != x else f"{x:.2f}" for x in frame[c].tolist()]
+    shown["est_price"] = [f"{x:.4f}".rstrip("0").rstrip(".") if x != round(x, 2) else f"{x:.2f}"
+                          for x in frame["est_price"].tolist()]
+    return shown.to_csv(index=False)

@@ -19,6 +19,7 @@ settings arguments several commands share. Library modules never import this pac
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import io
 import os
@@ -66,6 +67,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``argv`` None: the process is the command's (``planner ...``, ``python -m planner``)."""
+    own_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
@@ -80,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ``planner evaluate ... | head``: the reader has what it wanted; end quietly, as cat does.
         _stdout_to_devnull()
         return 128 + 13    # SIGPIPE, as the shell reports it
+    finally:
+        if own_process:
+            # The process ends next: frozen, the interpreter's last collection does not walk
+            # every object of it again (0.3-0.5 CPU s after a plan)
+            gc.freeze()
 
 
 def _stdout_to_devnull() -> None:

@@ -3,9 +3,14 @@ allocation chart, and with ``--report`` the client's report.html."""
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import shlex
 import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from models.ledger import collector_paused
 
 from .options import (add_order_arguments, add_settings_arguments, households_from_args,
                       plan_orders_writer, set_words)
@@ -24,24 +29,50 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import io
-    from ..charts import allocation_chart
-    from ..optimizer import plan
-    from ..progress import progress
-    from ..report import plan_text
+    # The imports' objects (cvxpy, scipy: ~400,000) live as long as the command: made without
+    # collections and frozen before the collector runs again, it never walks them (0.3-0.5 s
+    # at h1e5a8). Thawed when the command ends (a test calls it in its own process), unless
+    # the caller had frozen objects itself.
+    with collector_paused():
+        from .. import io
+        from ..optimizer import plan
+        from ..progress import progress
+        from ..report import plan_text
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+    try:
+        return _run(args, io, plan, progress, plan_text)
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+def _run(args: argparse.Namespace, io, plan, progress, plan_text) -> int:
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
-    with progress(f"planning {household.name}"):
-        result = plan(household)
+    # matplotlib's import (~0.5 s) is needed only for the chart at the end: one worker thread
+    # imports it while HiGHS solves (HiGHS releases the GIL in its run, so the two overlap on
+    # two cores). The import is the same whichever thread does it; an error in it is raised
+    # here, by ``result()``, as if imported in line; leaving the block waits for the worker.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-import") as worker:
+        charts = worker.submit(importlib.import_module, "planner.charts")
+        with progress(f"planning {household.name}"):
+            result = plan(household)
+        allocation_chart = charts.result().allocation_chart
     again = set_words(base.settings, household.settings)
-    summary = {**result.summary(), "evaluate_set": again,
-               "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
-                                             "--trades", shlex.quote(str(out / "trades.csv")),
-                                             *[f"--set {shlex.quote(w)}" for w in again]])}
-    files = result.files(summary)
-    files["allocation.png"] = lambda f: allocation_chart(summary["drift"], f, f"Allocation of {household.name}")
-    files["orders.csv"] = plan_orders_writer(household, result.trades, args)
-    io.write_all(out, files)                      # all four or none
+    # The summary's records and the files' text are many objects and no cycles: the collector
+    # paused while they are made and written (its passes were 1-2 CPU s of the write at 1e6)
+    with collector_paused():
+        summary = {**result.summary(), "evaluate_set": again,
+                   "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
+                                                 "--trades", shlex.quote(str(out / "trades.csv")),
+                                                 *[f"--set {shlex.quote(w)}" for w in again]])}
+        files = result.files(summary)
+        files["allocation.png"] = lambda f: allocation_chart(summary["drift"], f,
+                                                             f"Allocation of {household.name}")
+        files["orders.csv"] = plan_orders_writer(household, result.trades, args)
+        io.write_all(out, files)                      # all four or none
     written = [out / name for name in files]
     if args.report:
         from ..html_report import write_report
@@ -51,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2, default=str)
         print()
     else:
-        print(plan_text(result))
+        print(plan_text(result, trades_file=str(out / "trades.csv"),
+                        summary_file=str(out / "summary.json")))
         print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
