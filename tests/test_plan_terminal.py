@@ -14,7 +14,7 @@ from planner.cli import main
 from planner.cli import plan as plan_command
 from tests.helpers import EXAMPLES
 
-SCENARIO_D = EXAMPLES / "scenario_d"     # 21 trades, 8 blocked losses, 4 restrictions
+SCENARIO_D = EXAMPLES / "scenario_d"     # 21 trades, 8 blocked losses in 2 groups, 4 restrictions
 
 
 def _plan(tmp_path, capsys, folder=SCENARIO_D) -> str:
@@ -35,7 +35,7 @@ def test_a_small_plan_prints_every_trade_blocked_loss_and_restriction(tmp_path, 
     trades = pd.read_csv(tmp_path / "trades.csv")
     assert len(trades) == 21 <= report.TRADES_SHOWN
     assert len(_section(out, "Trades")) == 1 + 21           # header and every row
-    assert len(_section(out, "Losses the wash-sale rule blocks or makes costly")) == 8
+    assert len(_section(out, "Losses the wash-sale rule blocks or makes costly")) == 2 + 8
     assert len(_section(out, "Restrictions (wash sale)")) == 4
     assert "… and" not in out
 
@@ -59,7 +59,7 @@ def test_a_long_plan_prints_the_largest_trades_and_says_where_the_rest_are(tmp_p
                         f"{tmp_path / 'trades.csv'}")
     blocked = _section(out, "Losses the wash-sale rule blocks or makes costly")
     assert len(blocked) == 3 + 1
-    assert blocked[-1] == f"… and 5 more in {tmp_path / 'summary.json'} (blocked_losses)"
+    assert blocked[-1] == f"… and 7 more in {tmp_path / 'summary.json'} (blocked_losses)"
     restrictions = _section(out, "Restrictions (wash sale)")
     assert restrictions[-1] == f"… and 1 more in {tmp_path / 'summary.json'} (restrictions)"
     assert len(restrictions) == 3 + 1
