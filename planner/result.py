@@ -13,7 +13,7 @@ import pandas as pd
 
 from models.enums import SolveStatus
 from models.household import Household
-from models.ledger import WashRestrictions
+from models.ledger import WashRestrictions, collector_paused
 from models.schedule import bracket_position
 from models.trades import PLAN_TRADE_COLUMNS
 
@@ -143,8 +143,10 @@ class Plan:
                 "summary.json": lambda f: _write_json(f, summary, indent)}
 
     def write(self, out: str | Path) -> Path:
-        """Write trades.csv and summary.json into ``out``, both or neither."""
-        return write_all(out, self.files())
+        """Write trades.csv and summary.json into ``out``, both or neither (the collector
+        paused: the records are many objects and no cycles, as in ``planner plan``)."""
+        with collector_paused():
+            return write_all(out, self.files())
 
 
 def _write_json(f: IO[bytes], summary: dict[str, Any], indent: int | None,
