@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import cvxpy as cp
@@ -214,6 +216,25 @@ class HighsLp:
 
     def get_basis(self) -> hp.HighsBasis:
         return self.highs.getBasis()
+
+    def column_status(self) -> np.ndarray:
+        """Every column's status in the instance's basis (``HighsBasisStatus`` values), read from
+        HiGHS's basis file: highspy's ``HighsBasis.col_status`` makes a Python object of every
+        entry (0.4-0.55 CPU s for the 748,000 columns of a 1e6-lot program, the file ~0.1 s).
+        Should the file's layout ever differ (version 2: a header, then a line "name status"
+        per column), the slow read is the answer."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "basis.bas"
+            self.highs.writeBasis(str(path))
+            raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+        ends = np.flatnonzero(raw == ord("\n"))
+        if len(ends) > 2 + self.n and raw[: ends[0]].tobytes() == b"HiGHS_basis_file v2" \
+                and raw[ends[1] + 1: ends[2]].tobytes() == f"# Columns {self.n}".encode():
+            line_end = ends[3: 3 + self.n]
+            status = raw[line_end - 1] - ord("0")     # each column line's last character
+            if (raw[line_end - 2] == ord(" ")).all() and (status <= 9).all():
+                return status.astype(np.int8)
+        return np.fromiter(map(int, self.highs.getBasis().col_status), np.int8, self.n)
 
     def set_basis(self, basis: hp.HighsBasis | None) -> None:
         if basis is not None:
