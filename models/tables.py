@@ -23,6 +23,11 @@ class IdIndex:
     def __init__(self, ids: np.ndarray) -> None:
         self._index = pd.Index(ids, dtype=object)
 
+    @property
+    def is_unique(self) -> bool:
+        """No id twice (pandas hashes the ids once, for this and every lookup after)."""
+        return self._index.is_unique
+
     def positions(self, keys) -> np.ndarray:
         """int positions of ``keys``; -1 where unknown."""
         return self._index.get_indexer(pd.Index(np.asarray(keys, dtype=object), dtype=object))
@@ -94,6 +99,12 @@ class Lots:
     @cached_property
     def index(self) -> IdIndex:
         return IdIndex(self.id)
+
+    def with_index(self, index: IdIndex) -> "Lots":
+        """These lots with ``index`` (an IdIndex of their ids) as their ``index``: the loader
+        checks the ids are unique on it, and its hash table then serves every lookup."""
+        vars(self)["index"] = index     # where cached_property keeps its value
+        return self
 
 
 @dataclass(frozen=True, eq=False)

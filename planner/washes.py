@@ -144,7 +144,10 @@ class _ColumnsByGroup:
 
     def __init__(self, group: np.ndarray, mask: np.ndarray | None) -> None:
         cols = np.flatnonzero(mask) if mask is not None else np.arange(len(group))
-        self.cols = cols[np.argsort(group[cols], kind="stable")]
+        key = group[cols]
+        if len(key) and 0 <= key.min() and key.max() < 1 << 16:
+            key = key.astype(np.uint16)   # a stable sort of 16-bit keys is a radix sort
+        self.cols = cols[np.argsort(key, kind="stable")]
         self.group = group[self.cols]
 
     def __getitem__(self, g: int) -> np.ndarray:
