@@ -279,6 +279,8 @@ class HighsLp:
         info = SimpleNamespace(objective_function_value=objective - self.offset, ipm_iteration_count=0,
                                crossover_iteration_count=0, pdlp_iteration_count=0,
                                qp_iteration_count=0, simplex_iteration_count=0)
-        solution = SimpleNamespace(col_value=list(x), row_dual=[0.0] * self.highs.getNumRow())
+        # numpy arrays, not lists (cvxpy reads them through np.array): no Python float per column
+        solution = SimpleNamespace(col_value=np.asarray(x, dtype=float),
+                                   row_dual=np.zeros(self.highs.getNumRow()))
         self.problem.unpack_results({"solution": solution, "info": info, "model_status": "kOptimal",
                                      "run_time": 0.0}, self.chain, self.inverse)
