@@ -40,7 +40,14 @@ def long_term_from(start: np.ndarray | np.datetime64) -> np.ndarray:
 def is_long_term(start: np.ndarray | np.datetime64, sold: np.ndarray | np.datetime64) -> np.ndarray:
     """True where a sale on ``sold`` of shares held from ``start`` is long-term."""
     start = np.asarray(start, dtype="datetime64[D]")
-    if start.size > 4096:   # a million lots share a few thousand dates: work on those
+    if start.size > 4096 and not np.isnat(start).any():
+        # a million lots share a few thousand dates: work on every day of their span (no
+        # sort, as np.unique's: 0.1 s at a million lots) when it is short
+        first = start.min()
+        offset = (start - first).astype(np.int64)
+        if offset.max() < start.size:
+            days = first + np.arange(offset.max() + 1)
+            return np.asarray(sold, dtype="datetime64[D]") >= long_term_from(days)[offset]
         days, inverse = np.unique(start, return_inverse=True)
         return np.asarray(sold, dtype="datetime64[D]") >= long_term_from(days)[inverse.reshape(start.shape)]
     return np.asarray(sold, dtype="datetime64[D]") >= long_term_from(start)

@@ -18,7 +18,7 @@ from .dates import to_day
 from .errors import InputError
 from .settings import PlanSettings, TaxProfile
 from .tolerances import WEIGHT_SUM_TOL
-from .tables import Accounts, Cashflows, History, Lots, Securities, Targets
+from .tables import Accounts, Cashflows, History, IdIndex, Lots, Securities, Targets
 from .validation import ACCOUNT_TYPES, Columns
 
 CASH_CLASS = "cash"
@@ -265,7 +265,9 @@ def _securities(t: Columns) -> Securities:
 def _lots(t: Columns, acc: Accounts, sec: Securities, as_of: np.datetime64) -> Lots:
     t.require("lot_id", "account_id", "symbol", "quantity", "cost_basis", "acquired")
     ids = t.text("lot_id")
-    t.unique("lot_id", ids)
+    index = IdIndex(ids)
+    if not index.is_unique:   # a million ids hashed once, for this and every lookup (0.3 s)
+        t.unique("lot_id", ids)
     account = t.lookup("account_id", t.text("account_id"), acc.index, "account", "accounts.csv")
     security = t.lookup("symbol", t.text("symbol"), sec.index, "symbol", "securities.csv")
     acquired = t.day("acquired")
@@ -275,7 +277,7 @@ def _lots(t: Columns, acc: Accounts, sec: Securities, as_of: np.datetime64) -> L
     return Lots(id=ids, account=account, security=security,
                 quantity=t.number("quantity", positive=True, what="quantity of shares"),
                 cost_basis=t.number("cost_basis", minimum=0.0, what="cost basis in dollars"),
-                acquired=acquired)
+                acquired=acquired).with_index(index)
 
 
 def _targets(t: Columns) -> Targets:

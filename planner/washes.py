@@ -144,7 +144,10 @@ class _ColumnsByGroup:
 
     def __init__(self, group: np.ndarray, mask: np.ndarray | None) -> None:
         cols = np.flatnonzero(mask) if mask is not None else np.arange(len(group))
-        self.cols = cols[np.argsort(group[cols], kind="stable")]
+        key = group[cols]
+        if len(key) and 0 <= key.min() and key.max() < 1 << 16:
+            key = key.astype(np.uint16)   # a stable sort of 16-bit keys is a radix sort
+        self.cols = cols[np.argsort(key, kind="stable")]
         self.group = group[self.cols]
 
     def __getitem__(self, g: int) -> np.ndarray:
@@ -167,6 +170,60 @@ def _supplied_lots(h, frame) -> np.ndarray:
     return _SUPPLIED[h]
 
 
+@dataclass(frozen=True)
+class _Book:
+    """What the construction reads of a household's wash-sale state and columns, whatever the
+    scope: computed once for all of :meth:`WashPricing.scope_for`'s trials (four at 1e6 lots)."""
+    quantity_col: np.ndarray
+    price_col: np.ndarray
+    gain_share: np.ndarray
+    column_of_lot: dict[str, int]
+    supply_by_group: dict[int, list]
+    later_by_group: dict[int, list]
+    past_by_group: dict[int, list]
+    groups: list[int]
+    buy_price: np.ndarray
+    buys_of: _ColumnsByGroup
+    sells_of: _ColumnsByGroup
+
+    @classmethod
+    def of(cls, h, lay) -> "_Book":
+        frame = plan_washes(h)
+        n_s = lay.n_sell
+        taxable_col = lay.sell_taxable if n_s else np.zeros(0, bool)
+        price_col = h.lot_price[lay.sell_lot] if n_s else np.zeros(0)
+        quantity_col = h.lots.quantity[lay.sell_lot] if n_s else np.zeros(0)
+        gain_share = (price_col - h.lots.cost_basis[lay.sell_lot] / quantity_col) if n_s else np.zeros(0)
+        # one list of ids, not two numpy lookups per sell column (3 s of the build at 1e6)
+        # the sell column of each lot a taxable supply names (the last, as a dict over every
+        # column would keep): only those are looked up, and a scope trial often stops at the
+        # first group, so nothing here walks all sell columns (a dict of 1e6 lot ids: 0.6-0.75 s
+        # a build, four builds)
+        named = _supplied_lots(h, frame)
+        column_of_lot = {str(h.lots.id[lay.sell_lot[c]]): c
+                         for c in np.flatnonzero(named[lay.sell_lot]).tolist()} if n_s else {}
+        supply_by_group = defaultdict(list)
+        for a in frame.supply:
+            supply_by_group[a.group].append(a)
+        later_by_group = defaultdict(list)
+        for a in frame.scheduled:
+            if a.date <= h.as_of + WINDOW:
+                later_by_group[a.group].append(a)
+        past_by_group = defaultdict(list)
+        for loss in frame.past:
+            past_by_group[loss.group].append(loss)
+        loss_groups = set(np.unique(lay.sell_group[taxable_col & (gain_share < 0)]).tolist()) if n_s else set()
+        buy_price = h.securities.price[lay.buy_security] if lay.n_buy else np.zeros(0)
+        groups = (loss_groups | set(past_by_group)) & (
+            set(supply_by_group) | set(later_by_group) | set(lay.buy_group.tolist() if lay.n_buy else []))
+        # each group's columns by one sort, not a pass over every column per group (at 1e6
+        # lots, 2000 groups x 1e6 sell columns, four builds: ~3 s)
+        buys_of = _ColumnsByGroup(lay.buy_group if lay.n_buy else np.zeros(0, int), None)
+        sells_of = _ColumnsByGroup(lay.sell_group if n_s else np.zeros(0, int), taxable_col)
+        return cls(quantity_col, price_col, gain_share, column_of_lot, supply_by_group, later_by_group,
+                   past_by_group, sorted(groups), buy_price, buys_of, sells_of)
+
+
 class _TooManyPairs(Exception):
     """More pairs than the dry run allows (WashPricing.fits)."""
 
@@ -175,23 +232,24 @@ class WashPricing:
     """The exact wash-sale terms of one household's program; see the module docstring."""
 
     def __init__(self, program, scope: Scope = Scope()) -> None:
-        self._terms(program.household, program.layout, scope)
+        self._terms(program.household, program.layout, scope, _Book.of(program.household, program.layout))
         self._compile(program)
 
     @classmethod
     def scope_for(cls, h, lay) -> Scope | None:
         """The widest scope whose program holds at most MAX_PAIRS pairs (None: none does), by
         a dry run of the construction stopped at the first pair over the limit."""
+        book = _Book.of(h, lay)
         for scope in SCOPES:
             dry = cls.__new__(cls)
             try:
-                dry._terms(h, lay, scope, MAX_PAIRS)
+                dry._terms(h, lay, scope, book, MAX_PAIRS)
             except _TooManyPairs:
                 continue
             return scope
         return None
 
-    def _terms(self, h, lay, scope: Scope, limit: int | None = None) -> None:
+    def _terms(self, h, lay, scope: Scope, book: _Book, limit: int | None = None) -> None:
         self.scope, self.limit = scope, limit
         frame = plan_washes(h)
         self.fixed_short_term = frame.fixed_short_term
@@ -210,7 +268,7 @@ class WashPricing:
         self.n_binary = 0
         self.short_term, self.long_term = _Expr(), _Expr()
         self.deferred, self.permanent, self.disallowed = _Expr(), _Expr(), _Expr()
-        self._build(h, lay, frame)
+        self._build(h, lay, book)
 
     # ---- the pairs ------------------------------------------------------------------------
     def _pair(self, d: _Demand, s: _Supply) -> int | None:
@@ -357,40 +415,14 @@ class WashPricing:
             runs.append(_Supply(shares, float(most[lo:hi].sum()), 0.0, bool(taxable[lo]), "", "buy", h.as_of))
         return runs
 
-    def _build(self, h, lay, frame) -> None:
+    def _build(self, h, lay, book: _Book) -> None:
         self.as_of = h.as_of
-        n_s = lay.n_sell
-        taxable_col = lay.sell_taxable if n_s else np.zeros(0, bool)
-        price_col = h.lot_price[lay.sell_lot] if n_s else np.zeros(0)
-        quantity_col = h.lots.quantity[lay.sell_lot] if n_s else np.zeros(0)
-        gain_share = (price_col - h.lots.cost_basis[lay.sell_lot] / quantity_col) if n_s else np.zeros(0)
-        # one list of ids, not two numpy lookups per sell column (3 s of the build at 1e6)
-        # the sell column of each lot a taxable supply names (the last, as a dict over every
-        # column would keep): only those are looked up, and a scope trial often stops at the
-        # first group, so nothing here walks all sell columns (a dict of 1e6 lot ids: 0.6-0.75 s
-        # a build, four builds)
-        named = _supplied_lots(h, frame)
-        column_of_lot = {str(h.lots.id[lay.sell_lot[c]]): c
-                         for c in np.flatnonzero(named[lay.sell_lot]).tolist()} if n_s else {}
-        supply_by_group = defaultdict(list)
-        for a in frame.supply:
-            supply_by_group[a.group].append(a)
-        later_by_group = defaultdict(list)
-        for a in frame.scheduled:
-            if a.date <= h.as_of + WINDOW:
-                later_by_group[a.group].append(a)
-        past_by_group = defaultdict(list)
-        for loss in frame.past:
-            past_by_group[loss.group].append(loss)
-        loss_groups = set(np.unique(lay.sell_group[taxable_col & (gain_share < 0)]).tolist()) if n_s else set()
-        buy_price = h.securities.price[lay.buy_security] if lay.n_buy else np.zeros(0)
-        groups = (loss_groups | set(past_by_group)) & (
-            set(supply_by_group) | set(later_by_group) | set(lay.buy_group.tolist() if lay.n_buy else []))
-        # each group's columns by one sort, not a pass over every column per group (at 1e6
-        # lots, 2000 groups x 1e6 sell columns, four builds: ~3 s)
-        buys_of = _ColumnsByGroup(lay.buy_group if lay.n_buy else np.zeros(0, int), None)
-        sells_of = _ColumnsByGroup(lay.sell_group if n_s else np.zeros(0, int), taxable_col)
-        for g in sorted(groups):
+        quantity_col, price_col, gain_share = book.quantity_col, book.price_col, book.gain_share
+        column_of_lot, buy_price = book.column_of_lot, book.buy_price
+        buys_of, sells_of = book.buys_of, book.sells_of
+        supply_by_group, later_by_group, past_by_group = (
+            book.supply_by_group, book.later_by_group, book.past_by_group)
+        for g in book.groups:
             supplies: list[_Supply] = []
             for a in supply_by_group[g]:
                 s = _Supply(_Expr(const=a.unused), a.unused, a.unused, a.taxable, a.purchase, "made", a.date)

@@ -59,8 +59,8 @@ class SiftedLp:
         state = np.full(n, ACTIVE, dtype=np.int8)
         at_lower = movable & (x <= lower + 1e-9 * scale) & (reduced_cost >= -PRICE_TOL)
         at_upper = movable & (x >= upper - 1e-9 * scale) & (reduced_cost <= PRICE_TOL)
-        col_status = list(basis.col_status)
-        basic = np.fromiter(map(int, col_status), np.int8, n) == int(hp.HighsBasisStatus.kBasic)
+        col_status = full.column_status()     # ``basis``'s, fast (``basis`` is the instance's)
+        basic = col_status == int(hp.HighsBasisStatus.kBasic)
         at_lower &= ~basic
         at_upper &= ~basic
         state[at_lower], state[at_upper] = LOWER, UPPER
@@ -87,7 +87,7 @@ class SiftedLp:
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
         self.highs.passModel(lp)
         start = hp.HighsBasis()
-        start.col_status = [col_status[j] for j in self.cols.tolist()]
+        start.col_status = [hp.HighsBasisStatus(k) for k in col_status[self.cols].tolist()]
         start.row_status = list(basis.row_status)
         start.valid = True
         self.highs.setBasis(start)
