@@ -236,12 +236,16 @@ def test_order_of_buys_within_a_date_does_not_matter(scenario, seed):
 @PROPERTY_SETTINGS
 @given(scenarios(sell_new_lots=False, sell_recent_lots=False), st.randoms(use_true_random=False))
 def test_order_of_rows_in_lots_csv_does_not_matter(scenario, rnd):
+    # As with buys within a date: lots acquired on one day replace a loss in file order, so
+    # which of them does may change, and with it the tax cost's credit (a loss deferred into a
+    # taxable lot counts carryforward_value a dollar, one washed by the IRA's lot of the same
+    # day is lost for good), never the sales, the year or the holdings.
     lots, transactions, rows, realized = scenario
     shuffled = list(lots)
     rnd.shuffle(shuffled)
     a = evaluate(build(lots, transactions, realized), trades(rows)).to_dict()
     b = evaluate(build(shuffled, transactions, realized), trades(rows)).to_dict()
-    assert summary(a) == summary(b)
+    assert {**summary(a), "tax_cost": None} == {**summary(b), "tax_cost": None}
 
 
 # ---- tax cost of lists that sell nothing taxable -------------------------------------------------
