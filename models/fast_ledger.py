@@ -25,9 +25,8 @@ from .ledger import (TRADE_WINDOW, Ledger, _Walker, apply_trades as walk_trades,
                      existing_acquisitions, sales_from_columns, untouched_lots)
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
-from .wash_sale import WINDOW, ReplacementPool
+from .wash_sale import MATCH_TOL, WINDOW, ReplacementPool
 
-MATCH_TOL = 1e-12    # ReplacementPool.match skips an acquisition with no more unused shares
 MIN_FAST_ROWS = 64   # below this the walk is as fast; keep one path for small lists
 
 

@@ -6,9 +6,11 @@ frames (:meth:`Household.from_frames`); both run the same checks of
 """
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Any
+from functools import cached_property, wraps
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -334,3 +336,19 @@ def _buy_menu(t: Columns | None, acc: Accounts, sec: Securities) -> np.ndarray:
     menu[np.unique(account)] = False
     menu[account, security] = True
     return menu
+
+
+T = TypeVar("T")
+
+
+def per_household(compute: Callable[[Household], T]) -> Callable[[Household], T]:
+    """``compute(h)`` once per household (a frozen one), kept while the household lives: what
+    the build, the rules and the judge of one plan each ask of it. Callers only read it."""
+    kept: weakref.WeakKeyDictionary[Household, T] = weakref.WeakKeyDictionary()
+
+    @wraps(compute)
+    def once(h: Household) -> T:
+        if h not in kept:
+            kept[h] = compute(h)
+        return kept[h]
+    return once

@@ -9,7 +9,6 @@ split apart they would pass it around in pieces.
 from __future__ import annotations
 
 import gc
-import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -21,7 +20,7 @@ import pandas as pd
 
 from .dates import DAY, holding_start, is_long_term, iso
 from .enums import Rule, Term, WashSale
-from .household import Household
+from .household import Household, per_household
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
 from .wash_sale import Acquisition, ReplacementPool, WINDOW, tacked_start
@@ -654,17 +653,13 @@ class WashRestrictions:
     no_buy_until: Mapping[int, np.datetime64]
 
 
-_RESTRICTIONS: weakref.WeakKeyDictionary[Household, WashRestrictions] = weakref.WeakKeyDictionary()
-
-
+@per_household
 def wash_restrictions(h: Household) -> WashRestrictions:
     """Computed once per household: the build's rules, the rulebook and the judge of one plan
-    all ask (0.1 s each at h1e5a8)."""
-    if h not in _RESTRICTIONS:
-        r = _wash_restrictions(h)
-        r.blocked_lot.setflags(write=False)
-        _RESTRICTIONS[h] = WashRestrictions(r.blocked_lot, MappingProxyType(dict(r.no_buy_until)))
-    return _RESTRICTIONS[h]
+    all ask (0.1 s each at h1e5a8); read only, as it is shared."""
+    r = _wash_restrictions(h)
+    r.blocked_lot.setflags(write=False)
+    return WashRestrictions(r.blocked_lot, MappingProxyType(dict(r.no_buy_until)))
 
 
 def _wash_restrictions(h: Household) -> WashRestrictions:
@@ -739,20 +734,12 @@ class PlanWashes:
     fixed_permanent: float
 
 
-_PLAN_WASHES: weakref.WeakKeyDictionary[Household, PlanWashes] = weakref.WeakKeyDictionary()
-
-
+@per_household
 def plan_washes(h: Household) -> PlanWashes:
     """The wash-sale state a plan on ``as_of`` meets (as :func:`apply_trades` would find it).
     Computed once per household (a frozen one): the wash pricing's scope trials and the real
     build, and the blocked-loss list, all read it (0.42 s a call at 1e6 lots, five calls).
     Callers only read it: its acquisitions' ``unused`` are the shares left after past losses."""
-    if h not in _PLAN_WASHES:
-        _PLAN_WASHES[h] = _plan_washes(h)
-    return _PLAN_WASHES[h]
-
-
-def _plan_washes(h: Household) -> PlanWashes:
     walker = _Walker(h, TradeList.empty())
     hist = h.history
     loss = h.history_loss

@@ -19,6 +19,7 @@ import numpy as np
 from .dates import WASH_WINDOW_DAYS
 
 WINDOW = np.timedelta64(WASH_WINDOW_DAYS, "D")
+MATCH_TOL = 1e-12    # an acquisition with no more unused shares than this replaces nothing
 
 
 @dataclass
@@ -68,9 +69,9 @@ class ReplacementPool:
         first = bisect.bisect_left(self.dates.get(group, []), lo)
         for k in range(first, len(acquisitions)):
             acq = acquisitions[k]
-            if left <= 1e-12 or acq.date > hi:
+            if left <= MATCH_TOL or acq.date > hi:
                 break
-            if acq.unused <= 1e-12 or acq.purchase == own_purchase:
+            if acq.unused <= MATCH_TOL or acq.purchase == own_purchase:
                 continue
             if not (lo <= acq.date <= hi):
                 continue

@@ -6,7 +6,6 @@ rule of SPEC §3. It imports no solver, so ``planner evaluate`` starts fast.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -14,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.enums import Term
 from models.allocation import class_values, drift_penalty, trading_cost, weights, weights_before
-from models.household import Household
+from models.enums import Term
+from models.household import Household, per_household
 from models.fast_ledger import apply_trades as apply_trade_list
 from models.ledger import Ledger, apply_trades, collector_paused
 from models.rulebook import Outcome, rule_violations
@@ -228,18 +227,13 @@ def deferred_gain_value(h: Household, ledger: Ledger) -> float:
                    - before)
 
 
-_WITHOUT: weakref.WeakKeyDictionary[Household, tuple[YearResult, float, float, float]] = \
-    weakref.WeakKeyDictionary()
-
-
+@per_household
 def year_without_trades(h: Household) -> tuple[YearResult, float, float, float]:
     """The tax year with no trades (scheduled purchases may still wash past losses), the
     ledger's new short- and long-term amounts behind it, and the deferred loss it keeps. Computed once per household: the
     optimizer's tax term and the evaluator's judgement of its plan both need it."""
-    if h not in _WITHOUT:
-        ledger = apply_trades(h, TradeList.empty(), holdings=False)
-        tax = h.tax
-        _WITHOUT[h] = (net_year(tax.realized_short_term + ledger.short_term,
-                                tax.realized_long_term + ledger.long_term, tax),
-                       ledger.short_term, ledger.long_term, ledger.deferred_kept)
-    return _WITHOUT[h]
+    ledger = apply_trades(h, TradeList.empty(), holdings=False)
+    tax = h.tax
+    return (net_year(tax.realized_short_term + ledger.short_term,
+                     tax.realized_long_term + ledger.long_term, tax),
+            ledger.short_term, ledger.long_term, ledger.deferred_kept)

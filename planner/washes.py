@@ -41,7 +41,6 @@ household is planned with "avoid", and the solver's note says which.
 """
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -50,6 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.enums import Term
+from models.household import per_household
 from models.ledger import plan_washes
 from models.wash_sale import WINDOW
 
@@ -95,6 +95,13 @@ class _Demand:
     own: str                # purchase the demand may not be replaced by ('' none)
     past_date: np.datetime64 | None = None   # a past loss: its sale date
     pairs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Demanded:
+    """Shares a group's demands so far may wash, at most (a running total: a group may have
+    tens of thousands of loss lots)."""
+    most: float = 0.0
 
 
 @dataclass
@@ -155,19 +162,15 @@ class _ColumnsByGroup:
         return self.cols[lo:hi]
 
 
-_SUPPLIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _supplied_lots(h, frame) -> np.ndarray:
-    """The lots a taxable supply of ``frame`` (``plan_washes(h)``) names, as a mask over the
-    lots: looked up once per household, not once per scope trial (four lookups of ~19,000 ids
-    in a million, 0.05 s each, at 1e6 lots)."""
-    if h not in _SUPPLIED:
-        named = np.zeros(len(h.lots), bool)
-        wanted = h.lots.index.positions([a.lot_id for a in frame.supply if a.taxable])
-        named[wanted[wanted >= 0]] = True
-        _SUPPLIED[h] = named
-    return _SUPPLIED[h]
+@per_household
+def _supplied_lots(h) -> np.ndarray:
+    """The lots a taxable supply of ``plan_washes(h)`` names, as a mask over the lots: looked
+    up once per household, not once per scope trial (four lookups of ~19,000 ids in a million,
+    0.05 s each, at 1e6 lots)."""
+    named = np.zeros(len(h.lots), bool)
+    wanted = h.lots.index.positions([a.lot_id for a in plan_washes(h).supply if a.taxable])
+    named[wanted[wanted >= 0]] = True
+    return named
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class _Book:
         # column would keep): only those are looked up, and a scope trial often stops at the
         # first group, so nothing here walks all sell columns (a dict of 1e6 lot ids: 0.6-0.75 s
         # a build, four builds)
-        named = _supplied_lots(h, frame)
+        named = _supplied_lots(h)
         column_of_lot = {str(h.lots.id[lay.sell_lot[c]]): c
                          for c in np.flatnonzero(named[lay.sell_lot]).tolist()} if n_s else {}
         supply_by_group = defaultdict(list)
@@ -361,14 +364,13 @@ class WashPricing:
         else:
             self.short_term.grow(expr, scale)
 
-    def _demand(self, d: _Demand, supplies: list[_Supply], group_demands: list[_Demand]) -> None:
-        group_demands.append(d)
+    def _demand(self, d: _Demand, supplies: list[_Supply], demanded: _Demanded) -> None:
         # Shares demanded so far, at most: once the supplies passed surely hold that many, the
         # greedy matching never reaches the next one (no pair).
-        demanded = sum(x.most for x in group_demands)
+        demanded.most += d.most
         passed = 0.0
         for s in supplies:
-            if passed >= demanded - TOL:
+            if passed >= demanded.most - TOL:
                 break
             if s.purchase and s.purchase == d.own:
                 continue
@@ -437,7 +439,7 @@ class WashPricing:
                                         a.purchase, "scheduled", a.date))
             if not self.scope.own_buys:
                 self._sell_losses_or_buy(lay, buys_of[g], sells_of[g], gain_share)
-            demands: list[_Demand] = []
+            demands = _Demanded()
             for loss in past_by_group[g]:
                 self._demand(_Demand(_Expr(const=loss.shares), loss.shares, loss.per_share,
                                      loss.term is Term.LONG, loss.in_year, "",
@@ -460,7 +462,7 @@ class WashPricing:
                     item.processed = True
 
     def _replacement_sold(self, c: int, item: _Supply, price: float, own: str,
-                          supplies: list[_Supply], demands: list[_Demand]) -> None:
+                          supplies: list[_Supply], demands: _Demanded) -> None:
         """A replacement lot the plan may sell, any part of it. The ledger sells the shares
         washed into it first, in the order of the losses (the north-west corner of the sale on
         the washes: sold through wash k = min(shares sold, washed through k), a binary each);
