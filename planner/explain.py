@@ -98,8 +98,8 @@ def _blocked_groups(h) -> BlockedGroups:
     loss, lot_group = loss[keep], lot_group[keep]
     lot_ids = [lot_ids[j] for j in keep.tolist()]
     shares = lots.quantity[loss]
-    replace = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
-    need = np.minimum(shares, replace)
+    replacing = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
+    need = np.minimum(shares, replacing)
     # The purchases a sale today is matched to: the fewest, from the group's first, whose
     # shares cover ``need`` (up to ``end``, perhaps in part); where the lot's own purchase lies
     # among them it is skipped, and the sale reaches as much further as that purchase held.

@@ -87,7 +87,7 @@ class PlanProblem:
                 buy_zero |= b_cap
         # A column a rule caps at zero is no column at all: the solver never sees it.
         self.layout = layout.without(sell_zero, buy_zero)
-        self.program = p = Program(self.layout, price_washes=not self.wash_fallback, wash_scope=self.wash_scope)
+        self.program = p = Program(self.layout, self.wash_scope)
         self.tax = TaxCost(p)
         self.trading = TradingCost(p)
         self.drift = DriftPenalty(p)

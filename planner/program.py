@@ -44,7 +44,9 @@ class Parameters:
 class Program:
     """Variables (dollars sold per lot, bought per account and security) and shared expressions."""
 
-    def __init__(self, layout: Layout, price_washes: bool = True, wash_scope=None) -> None:
+    def __init__(self, layout: Layout, wash_scope=None) -> None:
+        """``wash_scope``: the washes priced with wash_sale = "price" (planner.washes.Scope);
+        None: none priced (the plan avoids them, a rule says so)."""
         self.layout = layout
         h = self.household = layout.household
         self.parameters = Parameters()
@@ -115,9 +117,9 @@ class Program:
         # realized results then equal the evaluator's ledger.short_term / long_term.
         self.washes = None
         wash_st = wash_lt = 0
-        if h.settings.wash_sale is WashSale.PRICE and price_washes:
+        if h.settings.wash_sale is WashSale.PRICE and wash_scope is not None:
             from .washes import WashPricing
-            self.washes = WashPricing(self, wash_scope) if wash_scope else WashPricing(self)
+            self.washes = WashPricing(self, wash_scope)
             self.constraints += self.washes.constraints
             wash_st, wash_lt = self.washes.short_term_expr, self.washes.long_term_expr
         # One two-row constraint holding only each lot's nonzero (its term's gain): two rows

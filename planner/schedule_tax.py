@@ -77,7 +77,7 @@ class ScheduleTax:
         g_rates = PREFERENTIAL_RATES
         self.constraints: list = []
         cons = self.constraints
-        a_max, b_max, d_max = bounds["a_max"], bounds["b_max"], bounds["d_max"]
+        a_max, d_max = bounds["a_max"], bounds["d_max"]
         gain_max = bounds["gain_max"]       # the largest a + b can be (a net gain year)
         x_lo, x_hi = O - D - d_max, O - D + min(a_max, gain_max)
         y_lo, y_hi = x_lo + Q, O - D + Q + gain_max

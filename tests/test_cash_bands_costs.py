@@ -15,7 +15,7 @@ from planner.cli import main
 from planner.heuristics import all_heuristics
 from planner.optimizer import plan
 
-from tests.optimizer_cases import buys, make, violations
+from tests.optimizer_cases import buys, make
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCENARIO_A = EXAMPLES / "scenario_a"
