@@ -147,3 +147,32 @@ def test_highs_mip_proving_the_incumbent_optimal_is_optimal():
     assert p.status is models.SolveStatus.OPTIMAL
     assert p.gap <= h.settings.mip_gap_abs_fraction * h.total_value
     assert p.evaluation.objective == pytest.approx(104.409575, abs=0.01)
+
+
+@pytest.mark.xfail(strict=True, reason="open defect found at 200 schedule-property examples on "
+                   "2026-12-02: with whole shares the rounding lands on a trade list whose model "
+                   "drift penalty is $0.0555 above the evaluator's (the plan's whole reported gap)")
+def test_whole_share_plan_drift_penalty_is_the_evaluators():
+    # test_schedule_plan_is_exact_compliant_and_no_worse_than_doing_nothing's failing example:
+    # model 138.0355 against the evaluator's 137.98; the plan sells 70 S1 and 3 S5 in T1, buys
+    # 1 S0 and 700 S2 there and 75 S2 in X0, leaving the IRA's $5,000 as cash.
+    h = make(accounts=[("T1", "taxable", 0.0, 0.0), ("A1", "traditional", 5000.0, 0.0),
+                       ("X0", "taxable", 750.0, 0.0)],
+             securities=[("S0", 24.45, "us_equity", "us_equity_g0", 1.0),
+                         ("S1", 100.0, "intl_equity", "intl_equity_g1", 0.0),
+                         ("S2", 10.0, "bonds", "bonds_g0", 0.0),
+                         ("S3", 10.0, "intl_equity", "intl_equity_g0", 0.0),
+                         ("S4", 10.0, "intl_equity", "intl_equity_g0", 0.0),
+                         ("S5", 10.0, "intl_equity", "intl_equity_g0", 1.0)],
+             lots=[("L0", "T1", "S1", 300.0, 21000.0, "2015-03-10"),
+                   ("L1", "T1", "S5", 3.0, 54.0, "2015-03-10")],
+             targets=[("us_equity", 0.05, 0.05), ("intl_equity", 0.45, 0.05), ("bonds", 0.35, 0.05),
+                      ("cash", 0.15, 0.03)],
+             tax=dict(filing_status="married_joint", short_term_rate=0.37, long_term_rate=0.238,
+                      deduction_rate=0.37, carryforward_value=0.3, realized_long_term=-15000.0,
+                      schedule=2025, ordinary_income=130000.0, qualified_dividends=2500.0),
+             band=0.05, drift_penalty_bp=1.0, partial=0.5, whole_shares=True, time_limit_s=5.0,
+             mip_gap_abs_fraction=1e-06)
+    p = plan(h)
+    assert p.evaluation.tax_cost == pytest.approx(p.model["tax_cost"], abs=0.01)
+    assert p.evaluation.drift_penalty == pytest.approx(p.model["drift_penalty"], abs=0.01)
