@@ -202,6 +202,8 @@ def _wrap(owner, name: str, stats: dict, key: str) -> None:
 
 def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     start = time.perf_counter()
+    from planner.memory import use_small_pages
+    use_small_pages()         # as `planner plan` does, before numpy is imported
     import highspy
     import cvxpy as cp
     import numpy as np

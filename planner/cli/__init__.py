@@ -30,6 +30,8 @@ from typing import NamedTuple
 
 from models.errors import PlannerError
 
+from ..memory import use_small_pages
+
 
 class Command(NamedTuple):
     module: str        # imported when the command runs
@@ -69,6 +71,8 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """``argv`` None: the process is the command's (``planner ...``, ``python -m planner``)."""
     own_process = argv is None
+    if own_process:
+        use_small_pages()      # before the command's modules import numpy
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
