@@ -4,12 +4,14 @@ figure state (a chart may be drawn off the main thread) and a lighter import, sa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:   # the frontier's table; drawing the allocation needs no pandas
+    import pandas as pd
 
 
 def _figure(size: tuple[float, float]) -> Figure:

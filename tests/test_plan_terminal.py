@@ -1,17 +1,19 @@
 """What `planner plan` prints and how it runs: long lists cut to what a person reads (the files
-hold everything), and the chart's import overlapping the solve in a worker thread (the same
-files and text as in line; an error in it reaches the user as it would in line)."""
+hold everything), and the chart made beside the plan, in a worker thread or a process of its own
+(the same files and text as in line; an error in it reaches the user as it would in line)."""
 from __future__ import annotations
 
+import subprocess
 import sys
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pytest
 
 from planner import report
 from planner.cli import main
-from planner.cli import plan as plan_command
+from planner.cli import drawing
 from tests.helpers import EXAMPLES
 
 SCENARIO_D = EXAMPLES / "scenario_d"     # 21 trades, 8 blocked losses in 2 groups, 4 restrictions
@@ -85,10 +87,13 @@ class _InLine:
             future.set_exception(error)
         return future
 
+    def shutdown(self, **_):
+        pass
+
 
 def test_the_worker_thread_changes_nothing_in_the_files_or_the_text(tmp_path, capsys, monkeypatch):
     threaded = _plan(tmp_path / "threaded", capsys).replace(str(tmp_path / "threaded"), "OUT")
-    monkeypatch.setattr(plan_command, "ThreadPoolExecutor", _InLine)
+    monkeypatch.setattr(drawing, "ThreadPoolExecutor", _InLine)
     in_line = _plan(tmp_path / "in_line", capsys).replace(str(tmp_path / "in_line"), "OUT")
     solver = [k for k, line in enumerate(threaded.splitlines()) if line.startswith("HiGHS via")]
     drop = set(solver)     # the solver's seconds differ from run to run
@@ -113,3 +118,54 @@ def test_a_plan_run_in_the_callers_process_leaves_its_collector_as_it_was(tmp_pa
     frozen, enabled = gc.get_freeze_count(), gc.isenabled()
     _plan(tmp_path, capsys)
     assert (gc.get_freeze_count(), gc.isenabled()) == (frozen, enabled)
+
+
+def test_a_plan_owning_its_process_draws_beside_it_and_writes_the_same_files(tmp_path, capsys):
+    """`planner plan` as a command (own process: the chart drawn in a side process) against the
+    same command called as a function (the chart drawn here): every file the same."""
+    _plan(tmp_path / "here", capsys)
+    run = subprocess.run([sys.executable, "-m", "planner", "plan", str(SCENARIO_D), "--out",
+                          str(tmp_path / "beside")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    for name in ("trades.csv", "orders.csv", "allocation.png"):
+        assert (tmp_path / "beside" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+DRIFT = {"target": {"stocks": 0.6, "bonds": 0.4}, "band": {"stocks": 0.05, "bonds": 0.05},
+         "before": {"stocks": 0.7, "bonds": 0.3}, "after": {"stocks": 0.61, "bonds": 0.39}}
+
+
+class _BrokenPool:
+    """A side process that died: at submit, or with the drawing under way."""
+
+    def __init__(self, at_submit: bool) -> None:
+        self.at_submit = at_submit
+
+    def submit(self, fn, *args):
+        if self.at_submit:
+            raise BrokenProcessPool("the side process died")
+        future = Future()
+        future.set_exception(BrokenProcessPool("the side process died"))
+        return future
+
+    def shutdown(self, **_):
+        pass
+
+
+@pytest.mark.parametrize("at_submit", [True, False])
+def test_a_side_process_that_dies_leaves_the_chart_to_this_process(tmp_path, at_submit):
+    side = drawing.SideProcess.__new__(drawing.SideProcess)
+    side._pool = _BrokenPool(at_submit)
+    with open(tmp_path / "chart.png", "wb") as f:
+        side.allocation(DRIFT, "Allocation")(f)
+    assert (tmp_path / "chart.png").read_bytes() == drawing.allocation_png(DRIFT, "Allocation")
+
+
+def test_an_error_in_the_side_process_drawing_is_raised_here(tmp_path):
+    side = drawing.SideProcess()
+    try:
+        writer = side.allocation({**DRIFT, "after": {}}, "Allocation")   # no weight after
+        with open(tmp_path / "chart.png", "wb") as f, pytest.raises(KeyError, match="stocks"):
+            writer(f)
+    finally:
+        side.close()

@@ -75,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         use_small_pages()      # before the command's modules import numpy
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    args = _parser(chosen if chosen in COMMANDS else None).parse_args(argv)
+    # own_process: a command may use the whole process (another process beside it, say)
+    args = _parser(chosen if chosen in COMMANDS else None).parse_args(
+        argv, namespace=argparse.Namespace(own_process=own_process))
     try:
         status = command_module(args.command).run(args)
         sys.stdout.flush()     # a closed pipe shows here, not at exit

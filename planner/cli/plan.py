@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import json
 import shlex
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from models.ledger import collector_paused
 
+from .drawing import drawer
 from .options import (add_order_arguments, add_settings_arguments, households_from_args,
                       plan_orders_writer, set_words)
 
@@ -51,29 +50,28 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, io, plan, progress, plan_text) -> int:
     base, household = households_from_args(args)
     out = io.check_out(args.out, FILES)          # before the solve, not after
-    # matplotlib's import (~0.5 s) is needed only for the chart at the end: one worker thread
-    # imports it while HiGHS solves (HiGHS releases the GIL in its run, so the two overlap on
-    # two cores). The import is the same whichever thread does it; an error in it is raised
-    # here, by ``result()``, as if imported in line; leaving the block waits for the worker.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-import") as worker:
-        charts = worker.submit(importlib.import_module, "planner.charts")
+    charts = drawer(getattr(args, "own_process", False))   # matplotlib loads beside the plan
+    try:
         with progress(f"planning {household.name}"):
             result = plan(household)
-        allocation_chart = charts.result().allocation_chart
-    again = set_words(base.settings, household.settings)
-    # The summary's records and the files' text are many objects and no cycles: the collector
-    # paused while they are made and written (its passes were 1-2 CPU s of the write at 1e6)
-    with collector_paused():
-        summary = {**result.summary(), "evaluate_set": again,
-                   "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
-                                                 "--trades", shlex.quote(str(out / "trades.csv")),
-                                                 *[f"--set {shlex.quote(w)}" for w in again]])}
-        files = result.files(summary)
-        files["allocation.png"] = lambda f: allocation_chart(summary["drift"], f,
-                                                             f"Allocation of {household.name}")
-        files["orders.csv"] = plan_orders_writer(household, result.trades, args)
-        io.write_all(out, files)                      # all four or none
-    written = [out / name for name in files]
+        again = set_words(base.settings, household.settings)
+        # The summary's records and the files' text are many objects and no cycles: the
+        # collector paused while they are made and written (its passes were 1-2 CPU s of the
+        # write at 1e6)
+        with collector_paused():
+            summary = {**result.summary(), "evaluate_set": again,
+                       "evaluate_command": " ".join([
+                           "planner evaluate", shlex.quote(str(args.household)),
+                           "--trades", shlex.quote(str(out / "trades.csv")),
+                           *[f"--set {shlex.quote(w)}" for w in again]])}
+            chart = charts.allocation(summary["drift"], f"Allocation of {household.name}")
+            files = result.files(summary)
+            files["orders.csv"] = plan_orders_writer(household, result.trades, args)
+            files["allocation.png"] = chart               # drawn meanwhile: written last
+            io.write_all(out, files)                      # all four or none
+    finally:
+        charts.close()
+    written = [out / name for name in FILES if name in files]
     if args.report:
         from ..html_report import write_report
         with progress("writing report.html (the guide's rules run for the comparison)"):
