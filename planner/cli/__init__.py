@@ -31,7 +31,6 @@ from typing import NamedTuple
 from models.errors import PlannerError
 
 from ..memory import use_small_pages
-from .startup import import_cvxpy
 
 
 class Command(NamedTuple):
@@ -85,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, namespace=argparse.Namespace(own_process=own_process))
     try:
         if own_process and COMMANDS[args.command].solves:
+            from .startup import import_cvxpy
             import_cvxpy()
         status = command_module(args.command).run(args)
         sys.stdout.flush()     # a closed pipe shows here, not at exit
