@@ -270,8 +270,8 @@ def _lots(t: Columns, acc: Accounts, sec: Securities, as_of: np.datetime64) -> L
     index = IdIndex(ids)
     if not index.is_unique:   # a million ids hashed once, for this and every lookup (0.3 s)
         t.unique("lot_id", ids)
-    account = t.lookup("account_id", t.text("account_id"), acc.index, "account", "accounts.csv")
-    security = t.lookup("symbol", t.text("symbol"), sec.index, "symbol", "securities.csv")
+    account = t.key("account_id", acc.index, "account", "accounts.csv")
+    security = t.key("symbol", sec.index, "symbol", "securities.csv")
     acquired = t.day("acquired")
     late = acquired > as_of
     if late.any():
@@ -304,8 +304,7 @@ def _history(t: Columns, acc: Accounts, as_of: np.datetime64) -> History:
         t.fail(f"a past transaction dated after as_of {as_of}", np.flatnonzero(late)[0], "date")
     term = t.text("term", default="").astype(str) if t.has("term") else np.full(len(t), "")
     term = np.char.lower(term.astype(str))
-    return History(date=date, account=t.lookup("account_id", t.text("account_id"), acc.index,
-                                               "account", "accounts.csv"),
+    return History(date=date, account=t.key("account_id", acc.index, "account", "accounts.csv"),
                    symbol=t.text("symbol"),
                    is_buy=t.choice("action", t.text("action"), ["buy", "sell"]) == "buy",
                    quantity=t.number("quantity", positive=True, what="quantity of shares"),
@@ -321,8 +320,7 @@ def _cashflows(t: Columns, acc: Accounts, sec: Securities) -> Cashflows:
     symbol = t.text("symbol", default="")
     t.lookup("symbol", symbol, {**sec.index, "": -1}, "symbol", "securities.csv")
     return Cashflows(date=t.day("date"),
-                     account=t.lookup("account_id", t.text("account_id"), acc.index, "account",
-                                      "accounts.csv"),
+                     account=t.key("account_id", acc.index, "account", "accounts.csv"),
                      amount=t.number("amount", what="amount in dollars"), symbol=symbol)
 
 
@@ -331,8 +329,8 @@ def _buy_menu(t: Columns | None, acc: Accounts, sec: Securities) -> np.ndarray:
     if t is None or len(t) == 0:
         return menu
     t.require("account_id", "symbol")
-    account = t.lookup("account_id", t.text("account_id"), acc.index, "account", "accounts.csv")
-    security = t.lookup("symbol", t.text("symbol"), sec.index, "symbol", "securities.csv")
+    account = t.key("account_id", acc.index, "account", "accounts.csv")
+    security = t.key("symbol", sec.index, "symbol", "securities.csv")
     menu[np.unique(account)] = False
     menu[account, security] = True
     return menu
