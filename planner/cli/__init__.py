@@ -36,24 +36,20 @@ from ..memory import use_small_pages
 class Command(NamedTuple):
     module: str        # imported when the command runs
     summary: str       # shown by ``planner --help`` without importing the module
-    solves: bool = False   # imports cvxpy (in its own process, the quick way: cli.startup)
 
 
 COMMANDS = {
     "evaluate": Command("planner.cli.evaluate", "judge a trade list on a household (JSON)"),
     "plan": Command("planner.cli.plan",
-                    "the optimal trade list: trades.csv, summary.json, orders.csv (+ report.html)",
-                    solves=True),
-    "frontier": Command("planner.cli.frontier", "tax cost versus drift over the drift penalty",
-                        solves=True),
+                    "the optimal trade list: trades.csv, summary.json, orders.csv (+ report.html)"),
+    "frontier": Command("planner.cli.frontier", "tax cost versus drift over the drift penalty"),
     "generate": Command("planner.cli.generate", "write a seeded synthetic household folder"),
-    "compare": Command("planner.cli.compare", "heuristics versus the optimizer", solves=True),
-    "batch": Command("planner.cli.batch", "what-if grids, resumable", solves=True),
+    "compare": Command("planner.cli.compare", "heuristics versus the optimizer"),
+    "batch": Command("planner.cli.batch", "what-if grids, resumable"),
     "report": Command("planner.cli.report", "report.html for a client from a plan folder"),
     "orders": Command("planner.cli.orders", "orders.csv for a trading desk from a plan folder"),
     "import": Command("planner.cli.importing", "build or update a household from custodian exports"),
-    "backtest": Command("planner.cli.backtest", "strategies over years of simulated markets, resumable",
-                        solves=True),
+    "backtest": Command("planner.cli.backtest", "strategies over years of simulated markets, resumable"),
 }
 
 
@@ -83,9 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(
         argv, namespace=argparse.Namespace(own_process=own_process))
     try:
-        if own_process and COMMANDS[args.command].solves:
-            from .startup import import_cvxpy
-            import_cvxpy()
         status = command_module(args.command).run(args)
         sys.stdout.flush()     # a closed pipe shows here, not at exit
         return status

@@ -6,6 +6,7 @@ import argparse
 import pandas as pd
 
 from .options import add_frontier_arguments, household_from_args
+from .startup import import_solver
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import_solver(getattr(args, "own_process", False))
     from models.trades import PLAN_TRADE_COLUMNS
 
     from ..charts import frontier_chart

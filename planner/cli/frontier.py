@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from .options import add_frontier_arguments, household_from_args
+from .startup import import_solver
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -10,6 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import_solver(getattr(args, "own_process", False))
     from .. import io
     from ..charts import frontier_chart
     from ..frontier import frontier, parse_penalties

@@ -10,9 +10,10 @@ import sys
 
 from models.ledger import collector_paused
 
-from .drawing import drawer
+from .drawing import Drawer, drawer
 from .options import (add_order_arguments, add_settings_arguments, households_from_args,
                       plan_orders_writer, set_words)
+from .startup import import_solver
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,49 +29,49 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 
 
 def run(args: argparse.Namespace) -> int:
+    own_process = getattr(args, "own_process", False)
+    charts = drawer(own_process)   # first: matplotlib loads beside the solver's imports
     # The imports' objects (cvxpy, scipy: ~400,000) live as long as the command: made without
     # collections and frozen before the collector runs again, it never walks them (0.3-0.5 s
     # at h1e5a8). Thawed when the command ends (a test calls it in its own process), unless
     # the caller had frozen objects itself.
-    with collector_paused():
-        from .. import io
-        from ..optimizer import plan
-        from ..progress import progress
-        from ..report import plan_text
-        freeze = gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
     try:
-        return _run(args, io, plan, progress, plan_text)
-    finally:
-        if freeze:
-            gc.unfreeze()
-
-
-def _run(args: argparse.Namespace, io, plan, progress, plan_text) -> int:
-    base, household = households_from_args(args)
-    out = io.check_out(args.out, FILES)          # before the solve, not after
-    charts = drawer(getattr(args, "own_process", False))   # matplotlib loads beside the plan
-    try:
-        with progress(f"planning {household.name}"):
-            result = plan(household)
-        again = set_words(base.settings, household.settings)
-        # The summary's records and the files' text are many objects and no cycles: the
-        # collector paused while they are made and written (its passes were 1-2 CPU s of the
-        # write at 1e6)
         with collector_paused():
-            summary = {**result.summary(), "evaluate_set": again,
-                       "evaluate_command": " ".join([
-                           "planner evaluate", shlex.quote(str(args.household)),
-                           "--trades", shlex.quote(str(out / "trades.csv")),
-                           *[f"--set {shlex.quote(w)}" for w in again]])}
-            chart = charts.allocation(summary["drift"], f"Allocation of {household.name}")
-            files = result.files(summary)
-            files["orders.csv"] = plan_orders_writer(household, result.trades, args)
-            files["allocation.png"] = chart               # drawn meanwhile: written last
-            io.write_all(out, files)                      # all four or none
+            import_solver(own_process)
+            from .. import io
+            from ..optimizer import plan
+            from ..progress import progress
+            from ..report import plan_text
+            freeze = gc.get_freeze_count() == 0
+            if freeze:
+                gc.freeze()
+        try:
+            return _run(args, charts, io, plan, progress, plan_text)
+        finally:
+            if freeze:
+                gc.unfreeze()
     finally:
         charts.close()
+
+
+def _run(args: argparse.Namespace, charts: Drawer, io, plan, progress, plan_text) -> int:
+    base, household = households_from_args(args)
+    out = io.check_out(args.out, FILES)          # before the solve, not after
+    with progress(f"planning {household.name}"):
+        result = plan(household)
+    again = set_words(base.settings, household.settings)
+    # The summary's records and the files' text are many objects and no cycles: the collector
+    # paused while they are made and written (its passes were 1-2 CPU s of the write at 1e6)
+    with collector_paused():
+        summary = {**result.summary(), "evaluate_set": again,
+                   "evaluate_command": " ".join(["planner evaluate", shlex.quote(str(args.household)),
+                                                 "--trades", shlex.quote(str(out / "trades.csv")),
+                                                 *[f"--set {shlex.quote(w)}" for w in again]])}
+        chart = charts.allocation(summary["drift"], f"Allocation of {household.name}")
+        files = result.files(summary)
+        files["orders.csv"] = plan_orders_writer(household, result.trades, args)
+        files["allocation.png"] = chart               # drawn meanwhile: written last
+        io.write_all(out, files)                      # all four or none
     written = [out / name for name in FILES if name in files]
     if args.report:
         from ..html_report import write_report

@@ -1,4 +1,4 @@
-"""How a command that solves starts its own process: cvxpy imported without scipy.stats.
+"""How a command that solves starts in its own process: cvxpy imported without scipy.stats.
 
 cvxpy imports every atom it has, and one of them (``quantum_rel_entr``) takes a function from
 scipy.stats at import, for evaluating that atom numerically. scipy.stats pulls in most of SciPy
@@ -38,6 +38,12 @@ def _real() -> types.ModuleType:
     if isinstance(sys.modules.get(REAL), _StatsOnFirstUse):
         del sys.modules[REAL]
     return importlib.import_module(REAL)
+
+
+def import_solver(own_process: bool) -> None:
+    """Before a command imports the optimizer: in its own process, cvxpy the quick way."""
+    if own_process:
+        import_cvxpy()
 
 
 def import_cvxpy() -> None:
