@@ -90,9 +90,10 @@ def measure_start() -> dict:
 
 def measure_process(folder: Path) -> dict:
     """``planner plan`` as a user runs it vs a process reading the same CSVs with pandas."""
-    pandas_s, _ = _wall([sys.executable, "-c", PANDAS_SCRIPT, str(folder)], repeat=2)
+    # best of three each: one process's wall time on a 2-core machine swings by a third
+    pandas_s, _ = _wall([sys.executable, "-c", PANDAS_SCRIPT, str(folder)], repeat=3)
     with tempfile.TemporaryDirectory() as out:
-        plan_s, error = _wall([PLANNER, "plan", str(folder), "--out", out])
+        plan_s, error = _wall([PLANNER, "plan", str(folder), "--out", out], repeat=3)
     return {"plan_process_s": plan_s, "pandas_process_s": pandas_s, "error": error,
             "plan_cpu_s": CPU.get(f"{PLANNER} plan", math.nan),
             "pandas_cpu_s": CPU.get(f"{sys.executable} -c", math.nan)}
