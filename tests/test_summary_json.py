@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import json
 
+import pandas as pd
 import pytest
 
-from planner.result import _write_json
+from planner.result import _csv, _write_json
 
 
 @pytest.mark.parametrize("indent", [None, 2])
@@ -21,3 +22,16 @@ def test_piecewise_summary_is_json_dumps(indent):
     out = io.BytesIO()
     _write_json(out, summary, indent, chunk=10)
     assert out.getvalue() == (json.dumps(summary, indent=indent, default=str) + "\n").encode()
+
+
+def test_trades_csv_text_is_pandas_to_csv():
+    """trades.csv is written by the csv module (planner.result._csv): the same text as pandas'
+    to_csv with the same float format, missing values, quoting and all."""
+    frame = pd.DataFrame({
+        "text": pd.Series(["a", "b,c", 'say "hi"', "two\nlines", None, "", " pad", "é"], dtype="str"),
+        "mixed": pd.Series(["x", 1.5, None, 2, "y,z", float("nan"), True, "0.1"], dtype=object),
+        "float": [1 / 3, -0.0, float("nan"), float("inf"), 1e-12, 123456789012.5, 0.1, -2.0],
+        "int": [0, 1, -2, 3, 4, 5, 6, 7],
+        "flag": [True, False] * 4})
+    assert _csv(frame, "%.10g") == frame.to_csv(index=False, float_format="%.10g")
+    assert _csv(frame.iloc[:0], "%.10g") == frame.iloc[:0].to_csv(index=False, float_format="%.10g")
