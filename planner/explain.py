@@ -180,22 +180,20 @@ def blocked_losses(plan) -> BlockedGroups:
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
     avoid = h.settings.wash_sale is WashSale.AVOID
 
-    def status(lot: str, day: str) -> str:
-        if lot in sold and washed.get(lot, 0.0) > 0:
+    def status(lot: str) -> str:      # of a lot the plan sells
+        if washed.get(lot, 0.0) > 0:
             return f"sold anyway: {washed[lot]:g} of its shares washed, priced in the plan"
-        if lot in sold:
-            return "sold: loss sales earlier in the law's order used up the replacement shares"
-        if avoid:
-            return forbidden.setdefault(day, "not sold: wash_sale = avoid forbids selling it at a "
-                                             "loss before " + day)
-        return "not sold: the wash would cost more than the harvest brings"
+        return "sold: loss sales earlier in the law's order used up the replacement shares"
 
-    forbidden: dict[str, str] = {}      # one string per date, shared by its lots
-
+    # a lot left unsold: one string per date, shared by its lots (made once, not once a lot)
+    not_sold = {day: "not sold: wash_sale = avoid forbids selling it at a loss before " + day
+                if avoid else "not sold: the wash would cost more than the harvest brings"
+                for day in set(prepared.free)}
+    unsold = [lot not in sold for lot in prepared.lot_ids]
     lots = (lot for g in prepared.groups for lot in g["lots"])
-    for lot, lot_id, day in zip(lots, prepared.lot_ids, prepared.free):
-        lot["plan"] = status(lot_id, day)
-    return replace(prepared, unsold=np.array([lot not in sold for lot in prepared.lot_ids], bool))
+    for lot, lot_id, day, kept in zip(lots, prepared.lot_ids, prepared.free, unsold):
+        lot["plan"] = not_sold[day] if kept else status(lot_id)
+    return replace(prepared, unsold=np.array(unsold, bool))
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
