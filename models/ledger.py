@@ -220,11 +220,12 @@ class _Walker:
         h, t = self.h, self.t
         valid = self.check_rows()
         buy_lots = self.create_buy_lots(valid)
-        # No trade and no past loss after as_of: the past losses meet the household's own
-        # purchases only, as past_matches matched them (the same pool up to the last date a
-        # loss reaches, the same order), so they are not matched again.
-        premade = dict(past_matches(h).losses) if not len(t) and \
-            not (h.history.date[h.history_loss] > h.as_of).any() else None
+        # No trade, past losses and none after as_of: they meet the household's own purchases
+        # only, as past_matches matched them (the same pool up to the last date a loss
+        # reaches, the same order), so they are not matched again.
+        past = h.history.date[h.history_loss]
+        premade = dict(past_matches(h).losses) if not len(t) and len(past) and \
+            not (past > h.as_of).any() else None
         pool = ReplacementPool([] if premade is not None else self.acquisitions(valid, buy_lots))
         cash = h.accounts.cash + h.account_flows
         amount = np.zeros(len(t))
