@@ -87,18 +87,24 @@ def _blocked_groups(h) -> BlockedGroups:
     for k, a in enumerate(purchases):
         if a.purchase.startswith("lot:"):
             own.setdefault(a.purchase[4:], []).append(k)
-    lot_ids = lots.id[loss].tolist()
-    mine = [own.get(lot, ()) for lot in lot_ids]
+    # the few lots with purchases of their own, by position (not a lookup per loss lot)
+    own_of = {p: m for p, m in zip(lots.index.positions(list(own)).tolist(), own.values()) if p >= 0}
+    n_own = np.zeros(len(lots), np.int64)
+    n_own[list(own_of)] = [len(m) for m in own_of.values()]
     lot_group = h.security_group[lots.security[loss]]
-    others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    others = count[lot_group] - n_own[loss]
     # by group (each in the book's order): the list's order
     keep = np.flatnonzero(others > 0)
     keep = keep[np.argsort(lot_group[keep], kind="stable")]
-    mine = [mine[j] for j in keep.tolist()]
     loss, lot_group = loss[keep], lot_group[keep]
-    lot_ids = [lot_ids[j] for j in keep.tolist()]
+    lot_ids = lots.id[loss].tolist()
+    with_own = np.flatnonzero(n_own[loss] > 0)
+    mine = {j: own_of[p] for j, p in zip(with_own.tolist(), loss[with_own].tolist())}  # kept lot -> its own
     shares = lots.quantity[loss]
-    replacing = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
+    own_unused = np.zeros(len(loss))
+    for j, m in mine.items():
+        own_unused[j] = unused[m].sum()
+    replacing = total[lot_group] - own_unused
     need = np.minimum(shares, replacing)
     # The purchases a sale today is matched to: the fewest, from the group's first, whose
     # shares cover ``need`` (up to ``end``, perhaps in part); where the lot's own purchase lies
@@ -114,9 +120,7 @@ def _blocked_groups(h) -> BlockedGroups:
         end[lo:hi] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], need[lo:hi] - QTY_TOL)
     skipped, skipped_lost = np.zeros(len(loss)), np.zeros(len(loss))
     reached_own = np.zeros(len(loss), np.int64)
-    for j, skip in enumerate(mine):
-        if not skip:
-            continue
+    for j, skip in mine.items():
         g, covered = lot_group[j], need[j]
         for k in sorted(skip):          # the lot's own purchases, in the list's order
             if k <= end[j]:
@@ -140,11 +144,11 @@ def _blocked_groups(h) -> BlockedGroups:
     days, day = np.unique(date[last] + WINDOW + DAY, return_inverse=True)
     free = _shared(days.astype(str).tolist(), day)
     columns = zip(lot_ids, _shared(h.accounts.id.tolist(), lots.account[loss]),
-                  _shared(h.securities.symbol.tolist(), lots.security[loss]), loss_dollars.tolist(),
-                  need.tolist(), gone.tolist(), reached.tolist(), free)
+                  _shared(h.securities.symbol.tolist(), lots.security[loss]), _rounded(loss_dollars, 2).tolist(),
+                  _rounded(need, 6).tolist(), (_rounded(gone, 6) + 0.0).tolist(), reached.tolist(), free)
     records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
-                "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
-                "of_them_lost_for_good": round(gone, 6) + 0.0, "purchases_reached": n,
+                "unrealized_loss": dollars, "shares_a_sale_today_washes": wash,
+                "of_them_lost_for_good": gone, "purchases_reached": n,
                 "free_to_harvest_from": day}
                for lot, account, symbol, dollars, wash, gone, n, day in columns]
     out = []
@@ -154,6 +158,26 @@ def _blocked_groups(h) -> BlockedGroups:
                     "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
                     "lots": records[bounds[g]:bounds[g + 1]]})
     return BlockedGroups(out, lot_ids, free, days[day], h.security_class[lots.security[loss]])
+
+
+def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(v, digits)`` of each value, vectorized (at 1e6 lots three figures of
+    290,000 lots, 0.45 CPU s one by one). The integer nearest to v × 10^digits, over 10^digits,
+    is Python's correctly rounded result wherever that product is not within a few units in
+    its last place of a half: there the exact value and the product lie on the same side of
+    the half, and IEEE division gives the double nearest to the decimal. The others (ties,
+    near ties, products too large to hold integers exactly, NaN, infinities) take Python's
+    round itself."""
+    values = np.asarray(values, dtype=float)
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        out = np.rint(scaled) / scale
+        unsure = ~(np.abs(scaled) < 2.0 ** 52) | \
+            (np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.abs(np.spacing(scaled)))
+    for k in np.flatnonzero(unsure).tolist():
+        out[k] = round(float(values[k]), digits)
+    return out
 
 
 def _within_group(values: np.ndarray, first: np.ndarray) -> np.ndarray:
