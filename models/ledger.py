@@ -710,6 +710,14 @@ class PastMatches:
 
 @per_household
 def past_matches(h: Household) -> PastMatches:
+    """:class:`PastMatches`, with the collector paused: its acquisitions and matches are most of
+    the objects a build makes, and no cycles (in the build a full collection they set off
+    walked every object of the process: 0.13 of 0.8 CPU s at h1e6s6)."""
+    with collector_paused():
+        return _past_matches(h)
+
+
+def _past_matches(h: Household) -> PastMatches:
     hist = h.history
     loss = h.history_loss
     first = min([h.as_of] + list(hist.date[loss]))
