@@ -29,12 +29,12 @@ def _purchase(h, a) -> dict[str, Any]:
 class BlockedGroups:
     """``blocked_losses``: per wash group its purchases and its loss lots' figures, and per
     lot (in ``groups``' order) what the plan needs to say what it did with it. Prepared
-    without a plan (the lots' ``plan`` and ``unsold`` missing) and completed by
-    :func:`blocked_losses`."""
+    without a plan, each lot's ``plan`` saying it is not sold (what the plan does with all but
+    a few), ``unsold`` missing; :func:`blocked_losses` completes it."""
     groups: list[dict[str, Any]]   # {"wash_group", "free_to_harvest_from", "blocked_by", "lots"}
     lot_ids: list[str]
-    free: list[str]                # free_to_harvest_from, per lot
-    free_day: np.ndarray           # the same as dates
+    records: list[dict[str, Any]]  # the lots' dicts of ``groups``, in their order
+    free_day: np.ndarray           # free_to_harvest_from, per lot
     lot_class: np.ndarray          # the lot's asset class
     unsold: np.ndarray | None = None   # the plan did not sell the lot
 
@@ -150,22 +150,27 @@ def _groups(h) -> BlockedGroups:
     # Accounts, symbols and dates as one string object each, shared by the lots (at 1e6 lots a
     # string per lot and column was ~50 MB of the process's peak).
     days, day = np.unique(date[last] + WINDOW + DAY, return_inverse=True)
-    free = _shared(days.astype(str).tolist(), day)
+    free = days.astype(str).tolist()
+    # a lot left unsold, as the plan leaves all but a few: prepared here, while the root solves
+    avoid = h.settings.wash_sale is WashSale.AVOID
+    not_sold = ["not sold: wash_sale = avoid forbids selling it at a loss before " + d if avoid
+                else "not sold: the wash would cost more than the harvest brings" for d in free]
     columns = zip(lot_ids, _shared(h.accounts.id.tolist(), lots.account[loss]),
                   _shared(h.securities.symbol.tolist(), lots.security[loss]), _rounded(loss_dollars, 2).tolist(),
-                  _rounded(need, 6).tolist(), (_rounded(gone, 6) + 0.0).tolist(), reached.tolist(), free)
+                  _rounded(need, 6).tolist(), (_rounded(gone, 6) + 0.0).tolist(), reached.tolist(),
+                  _shared(free, day), _shared(not_sold, day))
     records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
                 "unrealized_loss": dollars, "shares_a_sale_today_washes": wash,
                 "of_them_lost_for_good": gone, "purchases_reached": n,
-                "free_to_harvest_from": day}
-               for lot, account, symbol, dollars, wash, gone, n, day in columns]
+                "free_to_harvest_from": free_from, "plan": plan}
+               for lot, account, symbol, dollars, wash, gone, n, free_from, plan in columns]
     out = []
     for g in np.unique(lot_group).tolist():
         out.append({"wash_group": h.wash_groups[g],
                     "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
                     "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
                     "lots": records[bounds[g]:bounds[g + 1]]})
-    return BlockedGroups(out, lot_ids, free, days[day], h.security_class[lots.security[loss]])
+    return BlockedGroups(out, lot_ids, records, days[day], h.security_class[lots.security[loss]])
 
 
 def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
@@ -210,22 +215,16 @@ def blocked_losses(plan) -> BlockedGroups:
     sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
     washes = plan.evaluation.washes_frame()
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
-    avoid = h.settings.wash_sale is WashSale.AVOID
 
     def status(lot: str) -> str:      # of a lot the plan sells
         if washed.get(lot, 0.0) > 0:
             return f"sold anyway: {washed[lot]:g} of its shares washed, priced in the plan"
         return "sold: loss sales earlier in the law's order used up the replacement shares"
 
-    # a lot left unsold: one string per date, shared by its lots (made once, not once a lot)
-    not_sold = {day: "not sold: wash_sale = avoid forbids selling it at a loss before " + day
-                if avoid else "not sold: the wash would cost more than the harvest brings"
-                for day in set(prepared.free)}
-    unsold = [lot not in sold for lot in prepared.lot_ids]
-    lots = (lot for g in prepared.groups for lot in g["lots"])
-    for lot, lot_id, day, kept in zip(lots, prepared.lot_ids, prepared.free, unsold):
-        lot["plan"] = not_sold[day] if kept else status(lot_id)
-    return replace(prepared, unsold=np.array(unsold, bool))
+    unsold = np.array([lot not in sold for lot in prepared.lot_ids], bool)
+    for j in np.flatnonzero(~unsold).tolist():     # prepared as not sold: the few it sells
+        prepared.records[j]["plan"] = status(prepared.lot_ids[j])
+    return replace(prepared, unsold=unsold)
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
