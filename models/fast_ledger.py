@@ -16,16 +16,15 @@ whole list is walked instead: adjustments may split rows, and that order is the 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from .dates import holding_start, is_long_term
+from .dates import DAY, holding_start, is_long_term
 from .enums import Term
 from .household import Household
 from .ledger import (TRADE_WINDOW, Ledger, _Walker, apply_trades as walk_trades,
-                     existing_acquisitions, sales_from_columns, untouched_lots)
+                     existing_acquisitions, past_matches, sales_from_columns, untouched_lots)
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
-from .wash_sale import MATCH_TOL, WINDOW, ReplacementPool
+from .wash_sale import MATCH_TOL, WINDOW
 
 MIN_FAST_ROWS = 64   # below this the walk is as fast; keep one path for small lists
 
@@ -83,16 +82,13 @@ def _open_groups(h: Household, t: TradeList, lo: np.datetime64, hi: np.datetime6
     loss = np.flatnonzero(h.history_loss)
     if (t.date < h.as_of).any() or (hist.date[loss] > h.as_of).any():
         return every
-    acquisitions = existing_acquisitions(h, lo, hi)
-    pool = ReplacementPool(acquisitions)
-    for i in sorted(loss.tolist(), key=lambda k: (hist.date[k], k)):   # the walk's order
-        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
-        pool.match(int(h.history_group[i]), hist.date[i], float(hist.quantity[i]), own)
+    # Then no past loss reaches past as_of + 30 days, and the household's matching of them
+    # (the same order, every purchase they reach) says what they left; later purchases are whole.
+    first = max(lo, h.as_of - WINDOW)
+    left = past_matches(h).pool.dated(first, min(hi, h.as_of + WINDOW))
+    left += existing_acquisitions(h, h.as_of + WINDOW + DAY, hi)
     open_ = np.zeros(len(h.wash_groups) + 1, bool)
-    first = h.as_of - WINDOW
-    for a in acquisitions:
-        if a.unused > MATCH_TOL and a.date >= first:
-            open_[a.group] = True
+    open_[[a.group for a in left if a.unused > MATCH_TOL]] = True
     return open_
 
 
@@ -278,7 +274,6 @@ def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow:
     ids = lots.index.positions(list(walker.states)) if walker.states else np.zeros(0, np.int64)
     touched[ids[ids >= 0]] = True
     touched[lot] = True
-    frames = [untouched_lots(lots, ~touched)]
     fast_ids = t.lot_id[rows].tolist()
     fast_acc = lots.account[lot].tolist()
     fast_sec = lots.security[lot].tolist()
@@ -292,9 +287,8 @@ def _finish_lots(h: Household, t: TradeList, out: Ledger, walker: _Walker, slow:
                               p.adjusted) for p in st.parcels if p.quantity > QTY_TOL]
         elif fast_q[k] > QTY_TOL:
             rows_out.append((fast_ids[k], fast_acc[k], fast_sec[k], fast_q[k], fast_b[k], fast_s[k], False))
-    if rows_out:
-        frames.append(pd.DataFrame(rows_out, columns=list(frames[0].columns)))
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    # one frame, as the walk makes it (a second frame and a concat copied a million rows)
+    frame = untouched_lots(lots, ~touched, rows_out)
     out.lots = frame
     out.shares_after = np.bincount(frame["security"].to_numpy(dtype=np.int64),
                                    frame["quantity"].to_numpy(dtype=float), minlength=len(h.securities))

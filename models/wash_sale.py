@@ -54,32 +54,45 @@ class ReplacementPool:
 
     def __init__(self, acquisitions: list[Acquisition]) -> None:
         self.by_group: dict[int, list[Acquisition]] = {}
-        order = np.lexsort(([a.sequence for a in acquisitions],
-                            np.array([a.date for a in acquisitions], dtype="datetime64[D]")))
-        for k in order.tolist():
+        # Each group's dates as day numbers, in its order: a match compares the date of every
+        # candidate it passes, and as Python ints, not numpy datetime64 scalars (several times
+        # dearer each), 10,000 matches per plan at 1e6 lots cost a tenth of the time.
+        self.days: dict[int, list[int]] = {}
+        dates = np.array([a.date for a in acquisitions], dtype="datetime64[D]")
+        order = np.lexsort(([a.sequence for a in acquisitions], dates))
+        for k, day in zip(order.tolist(), dates[order].astype(np.int64).tolist()):
             acq = acquisitions[k]
             self.by_group.setdefault(acq.group, []).append(acq)
-        self.dates = {g: [a.date for a in acqs] for g, acqs in self.by_group.items()}
+            self.days.setdefault(acq.group, []).append(day)
+
+    def dated(self, lo: np.datetime64, hi: np.datetime64) -> list[Acquisition]:
+        """The acquisitions dated from ``lo`` to ``hi``, group by group, each in its order."""
+        first, last = _day(lo), _day(hi)
+        return [a for g, acqs in self.by_group.items() for a, day in zip(acqs, self.days[g])
+                if first <= day <= last]
 
     def match(self, group: int, sold: np.datetime64, shares: float, own_purchase: str) -> list[Match]:
         """Take replacement shares for ``shares`` loss shares sold on ``sold``, in acquisition order."""
         matches, left = [], shares
         acquisitions = self.by_group.get(group, [])
-        lo, hi = sold - WINDOW, sold + WINDOW     # once, not per acquisition (numpy scalars)
-        first = bisect.bisect_left(self.dates.get(group, []), lo)
-        for k in range(first, len(acquisitions)):
-            acq = acquisitions[k]
-            if left <= MATCH_TOL or acq.date > hi:
+        days = self.days.get(group, [])
+        day = _day(sold)
+        hi = day + WASH_WINDOW_DAYS
+        for k in range(bisect.bisect_left(days, day - WASH_WINDOW_DAYS), len(acquisitions)):
+            if left <= MATCH_TOL or days[k] > hi:
                 break
+            acq = acquisitions[k]
             if acq.unused <= MATCH_TOL or acq.purchase == own_purchase:
-                continue
-            if not (lo <= acq.date <= hi):
                 continue
             take = min(left, acq.unused)
             acq.unused -= take
             left -= take
             matches.append(Match(acq, take))
         return matches
+
+
+def _day(date: np.datetime64) -> int:
+    return int(np.datetime64(date, "D").astype(np.int64))
 
 
 def tacked_start(replacement_start: np.datetime64, replacement_acquired: np.datetime64,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from models.enums import WashSale
-from models.ledger import plan_washes
+from models.ledger import collector_paused, plan_washes
 from models.tolerances import QTY_TOL, WEIGHT_TOL
 from models.wash_sale import WINDOW
 
@@ -29,12 +29,12 @@ def _purchase(h, a) -> dict[str, Any]:
 class BlockedGroups:
     """``blocked_losses``: per wash group its purchases and its loss lots' figures, and per
     lot (in ``groups``' order) what the plan needs to say what it did with it. Prepared
-    without a plan (the lots' ``plan`` and ``unsold`` missing) and completed by
-    :func:`blocked_losses`."""
+    without a plan, each lot's ``plan`` saying it is not sold (what the plan does with all but
+    a few), ``unsold`` missing; :func:`blocked_losses` completes it."""
     groups: list[dict[str, Any]]   # {"wash_group", "free_to_harvest_from", "blocked_by", "lots"}
     lot_ids: list[str]
-    free: list[str]                # free_to_harvest_from, per lot
-    free_day: np.ndarray           # the same as dates
+    records: list[dict[str, Any]]  # the lots' dicts of ``groups``, in their order
+    free_day: np.ndarray           # free_to_harvest_from, per lot
     lot_class: np.ndarray          # the lot's asset class
     unsold: np.ndarray | None = None   # the plan did not sell the lot
 
@@ -65,6 +65,14 @@ def blocked_groups(h) -> BlockedGroups:
 
 
 def _blocked_groups(h) -> BlockedGroups:
+    """With the collector paused: 290,000 records at 1e6 lots and no cycles, and a full
+    collection they set off walked every object of the process, the compiled program's too
+    (0.5 of 1.1 CPU s at h1e6s6, on the main thread while HiGHS solves the root)."""
+    with collector_paused():
+        return _groups(h)
+
+
+def _groups(h) -> BlockedGroups:
     frame = plan_washes(h)
     # supply (dated by as_of) then scheduled: by group, each in date order, the order a sale
     # on as_of meets them
@@ -87,18 +95,24 @@ def _blocked_groups(h) -> BlockedGroups:
     for k, a in enumerate(purchases):
         if a.purchase.startswith("lot:"):
             own.setdefault(a.purchase[4:], []).append(k)
-    lot_ids = lots.id[loss].tolist()
-    mine = [own.get(lot, ()) for lot in lot_ids]
+    # the few lots with purchases of their own, by position (not a lookup per loss lot)
+    own_of = {p: m for p, m in zip(lots.index.positions(list(own)).tolist(), own.values()) if p >= 0}
+    n_own = np.zeros(len(lots), np.int64)
+    n_own[list(own_of)] = [len(m) for m in own_of.values()]
     lot_group = h.security_group[lots.security[loss]]
-    others = count[lot_group] - np.array([len(m) for m in mine], np.int64)
+    others = count[lot_group] - n_own[loss]
     # by group (each in the book's order): the list's order
     keep = np.flatnonzero(others > 0)
     keep = keep[np.argsort(lot_group[keep], kind="stable")]
-    mine = [mine[j] for j in keep.tolist()]
     loss, lot_group = loss[keep], lot_group[keep]
-    lot_ids = [lot_ids[j] for j in keep.tolist()]
+    lot_ids = lots.id[loss].tolist()
+    with_own = np.flatnonzero(n_own[loss] > 0)
+    mine = {j: own_of[p] for j, p in zip(with_own.tolist(), loss[with_own].tolist())}  # kept lot -> its own
     shares = lots.quantity[loss]
-    replacing = total[lot_group] - np.array([unused[m].sum() if m else 0.0 for m in mine])
+    own_unused = np.zeros(len(loss))
+    for j, m in mine.items():
+        own_unused[j] = unused[m].sum()
+    replacing = total[lot_group] - own_unused
     need = np.minimum(shares, replacing)
     # The purchases a sale today is matched to: the fewest, from the group's first, whose
     # shares cover ``need`` (up to ``end``, perhaps in part); where the lot's own purchase lies
@@ -114,9 +128,7 @@ def _blocked_groups(h) -> BlockedGroups:
         end[lo:hi] = first[g] + np.searchsorted(within[first[g]:first[g + 1]], need[lo:hi] - QTY_TOL)
     skipped, skipped_lost = np.zeros(len(loss)), np.zeros(len(loss))
     reached_own = np.zeros(len(loss), np.int64)
-    for j, skip in enumerate(mine):
-        if not skip:
-            continue
+    for j, skip in mine.items():
         g, covered = lot_group[j], need[j]
         for k in sorted(skip):          # the lot's own purchases, in the list's order
             if k <= end[j]:
@@ -138,22 +150,47 @@ def _blocked_groups(h) -> BlockedGroups:
     # Accounts, symbols and dates as one string object each, shared by the lots (at 1e6 lots a
     # string per lot and column was ~50 MB of the process's peak).
     days, day = np.unique(date[last] + WINDOW + DAY, return_inverse=True)
-    free = _shared(days.astype(str).tolist(), day)
+    free = days.astype(str).tolist()
+    # a lot left unsold, as the plan leaves all but a few: prepared here, while the root solves
+    avoid = h.settings.wash_sale is WashSale.AVOID
+    not_sold = ["not sold: wash_sale = avoid forbids selling it at a loss before " + d if avoid
+                else "not sold: the wash would cost more than the harvest brings" for d in free]
     columns = zip(lot_ids, _shared(h.accounts.id.tolist(), lots.account[loss]),
-                  _shared(h.securities.symbol.tolist(), lots.security[loss]), loss_dollars.tolist(),
-                  need.tolist(), gone.tolist(), reached.tolist(), free)
+                  _shared(h.securities.symbol.tolist(), lots.security[loss]), _rounded(loss_dollars, 2).tolist(),
+                  _rounded(need, 6).tolist(), (_rounded(gone, 6) + 0.0).tolist(), reached.tolist(),
+                  _shared(free, day), _shared(not_sold, day))
     records = [{"lot_id": lot, "account_id": account, "symbol": symbol,
-                "unrealized_loss": round(dollars, 2), "shares_a_sale_today_washes": round(wash, 6),
-                "of_them_lost_for_good": round(gone, 6) + 0.0, "purchases_reached": n,
-                "free_to_harvest_from": day}
-               for lot, account, symbol, dollars, wash, gone, n, day in columns]
+                "unrealized_loss": dollars, "shares_a_sale_today_washes": wash,
+                "of_them_lost_for_good": gone, "purchases_reached": n,
+                "free_to_harvest_from": free_from, "plan": plan}
+               for lot, account, symbol, dollars, wash, gone, n, free_from, plan in columns]
     out = []
     for g in np.unique(lot_group).tolist():
         out.append({"wash_group": h.wash_groups[g],
                     "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
                     "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
                     "lots": records[bounds[g]:bounds[g + 1]]})
-    return BlockedGroups(out, lot_ids, free, days[day], h.security_class[lots.security[loss]])
+    return BlockedGroups(out, lot_ids, records, days[day], h.security_class[lots.security[loss]])
+
+
+def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(v, digits)`` of each value, vectorized (at 1e6 lots three figures of
+    290,000 lots, 0.45 CPU s one by one). The integer nearest to v × 10^digits, over 10^digits,
+    is Python's correctly rounded result wherever that product is not within a few units in
+    its last place of a half: there the exact value and the product lie on the same side of
+    the half, and IEEE division gives the double nearest to the decimal. The others (ties,
+    near ties, products too large to hold integers exactly, NaN, infinities) take Python's
+    round itself."""
+    values = np.asarray(values, dtype=float)
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        out = np.rint(scaled) / scale
+        unsure = ~(np.abs(scaled) < 2.0 ** 52) | \
+            (np.abs(scaled - np.floor(scaled) - 0.5) <= 4 * np.abs(np.spacing(scaled)))
+    for k in np.flatnonzero(unsure).tolist():
+        out[k] = round(float(values[k]), digits)
+    return out
 
 
 def _within_group(values: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -178,24 +215,16 @@ def blocked_losses(plan) -> BlockedGroups:
     sold = set(plan.trades.loc[plan.trades["action"] == "sell", "lot_id"].tolist())
     washes = plan.evaluation.washes_frame()
     washed = washes.groupby("loss_lot")["shares"].sum().to_dict() if len(washes) else {}
-    avoid = h.settings.wash_sale is WashSale.AVOID
 
-    def status(lot: str, day: str) -> str:
-        if lot in sold and washed.get(lot, 0.0) > 0:
+    def status(lot: str) -> str:      # of a lot the plan sells
+        if washed.get(lot, 0.0) > 0:
             return f"sold anyway: {washed[lot]:g} of its shares washed, priced in the plan"
-        if lot in sold:
-            return "sold: loss sales earlier in the law's order used up the replacement shares"
-        if avoid:
-            return forbidden.setdefault(day, "not sold: wash_sale = avoid forbids selling it at a "
-                                             "loss before " + day)
-        return "not sold: the wash would cost more than the harvest brings"
+        return "sold: loss sales earlier in the law's order used up the replacement shares"
 
-    forbidden: dict[str, str] = {}      # one string per date, shared by its lots
-
-    lots = (lot for g in prepared.groups for lot in g["lots"])
-    for lot, lot_id, day in zip(lots, prepared.lot_ids, prepared.free):
-        lot["plan"] = status(lot_id, day)
-    return replace(prepared, unsold=np.array([lot not in sold for lot in prepared.lot_ids], bool))
+    unsold = np.array([lot not in sold for lot in prepared.lot_ids], bool)
+    for j in np.flatnonzero(~unsold).tolist():     # prepared as not sold: the few it sells
+        prepared.records[j]["plan"] = status(prepared.lot_ids[j])
+    return replace(prepared, unsold=unsold)
 
 
 def wash_explanations(plan) -> list[dict[str, Any]]:
@@ -247,19 +276,22 @@ def class_notes(plan, blocked: BlockedGroups) -> dict[str, str]:
     np.minimum.at(first_free, held, blocked.free_day[blocked.unsold])
     loss_lots = np.bincount(h.security_class[h.lots.security][h.lot_taxable & (h.lot_gain_per_dollar < 0)],
                             minlength=classes)
+    # each class's dollars by action and reason: one groupby, not a selection of the rows per
+    # class (each a copy of a 70,000-row list at 1e6 lots); the same sums, in the same order
+    traded: dict[str, list[str]] = {}
+    sums = trades.groupby([trade_class, "action", "reason"])["amount"].sum()
+    for (asset_class, action, reason), amount in sums.items():
+        traded.setdefault(asset_class, []).append(f"{action} {amount:,.0f} ({reason})")
     for c, name in enumerate(h.classes):
         w0, w1 = ev.weights_before[c], ev.weights_after[c]
         t, band = h.class_target[c], h.class_band[c]
         where = f"{w0:.1%} -> {w1:.1%} (target {t:.1%} ± {band:.1%})"
-        rows = trades[trade_class == name]
         held_back = ""
         if held_count[c]:
             held_back = (f"; {held_count[c]} loss lot(s) left unsold: recent purchases in "
                          f"their wash groups block them or make them costly until {first_free[c]}")
-        if len(rows):
-            parts = [f"{action} {amount:,.0f} ({reason})" for (action, reason), amount in
-                     rows.groupby(["action", "reason"])["amount"].sum().items()]
-            notes[str(name)] = f"traded: {', '.join(parts)}{held_back}; {where}."
+        if name in traded:
+            notes[str(name)] = f"traded: {', '.join(traded[name])}{held_back}; {where}."
             continue
         outside = abs(w0 - t) > band + WEIGHT_TOL
         why = "outside its band, moved by other classes' trades and cash" if outside else \

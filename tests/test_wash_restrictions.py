@@ -57,3 +57,33 @@ def test_a_purchase_already_made_that_replaced_the_loss_lifts_the_ban():
     p = plan(h)
     assert (p.trades["symbol"] == "X").any()
     assert not [v for v in evaluate(h, p.trades).violations if v["rule"] == "wash_sale"]
+
+
+def test_the_household_matches_its_past_losses_once_for_every_reader():
+    # 10 X sold at a loss of $100 on 11-15 ($10 a share, short-term). 4 X bought on 11-20 (lot
+    # N, in the input already) replace 4 of them; 20 X scheduled on 12-10 ($1,800 at $90),
+    # within 30 days of the sale, wash the other 6 anew: 6 × $10 = $60 disallowed, deferred
+    # into a purchase no lot tracks, so the year without trades has $60 more short-term.
+    lots = pd.DataFrame({"lot_id": ["L", "N"], "account_id": ["T", "T"], "symbol": ["B", "X"],
+                         "quantity": [100.0, 4.0], "cost_basis": [9000.0, 400.0],
+                         "acquired": ["2020-01-02", "2026-11-20"]})
+    flows = pd.DataFrame({"date": ["2026-12-10"], "account_id": ["T"], "amount": [1800.0], "symbol": ["X"]})
+    h = _household(transactions=SOLD_X_AT_A_LOSS, cashflows=flows, lots=lots)
+    ledger = models.ledger.apply_trades(h, models.trades.TradeList.empty())
+    assert (ledger.short_term, ledger.long_term, ledger.deferred_kept) == (60.0, 0.0, 60.0)
+    assert [(w.replacement, w.shares, w.disallowed) for w in ledger.washes] == [("scheduled", 6.0, 60.0)]
+    # The same as a walk that matches them anew (a list whose only row breaks a rule).
+    bad = models.trades.TradeList.from_frame(pd.DataFrame(
+        {"date": ["2026-12-01"], "account_id": ["nobody"], "symbol": ["X"], "action": ["buy"],
+         "quantity": [1.0], "price": [90.0], "lot_id": [""]}), h.as_of)
+    anew = models.ledger.apply_trades(h, bad)
+    assert anew.violations and (anew.short_term, anew.deferred_kept, anew.washes) == \
+        (ledger.short_term, ledger.deferred_kept, ledger.washes)
+    # What a plan on 12-01 meets: 6 loss shares still open to its buy, the scheduled purchase
+    # whole (the program prices its match), lot N used up; buying X washes until 12-16.
+    frame = models.ledger.plan_washes(h)
+    assert [(p.shares, p.per_share) for p in frame.past] == [(6.0, 10.0)]
+    assert [(a.source, a.unused) for a in frame.scheduled] == [("scheduled", 20.0)]
+    assert frame.supply == [] and frame.fixed_short_term == 0.0
+    assert {h.wash_groups[g]: str(d) for g, d in models.ledger.wash_restrictions(h).no_buy_until.items()} \
+        == {"X": "2026-12-16"}
