@@ -3,10 +3,10 @@ hold everything), and the chart made beside the plan, in a worker thread or a pr
 (the same files and text as in line; an error in it reaches the user as it would in line)."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 import pytest
@@ -135,30 +135,23 @@ DRIFT = {"target": {"stocks": 0.6, "bonds": 0.4}, "band": {"stocks": 0.05, "bond
          "before": {"stocks": 0.7, "bonds": 0.3}, "after": {"stocks": 0.61, "bonds": 0.39}}
 
 
-class _BrokenPool:
-    """A side process that died: at submit, or with the drawing under way."""
-
-    def __init__(self, at_submit: bool) -> None:
-        self.at_submit = at_submit
-
-    def submit(self, fn, *args):
-        if self.at_submit:
-            raise BrokenProcessPool("the side process died")
-        future = Future()
-        future.set_exception(BrokenProcessPool("the side process died"))
-        return future
-
-    def shutdown(self, **_):
-        pass
-
-
-@pytest.mark.parametrize("at_submit", [True, False])
-def test_a_side_process_that_dies_leaves_the_chart_to_this_process(tmp_path, at_submit):
-    side = drawing.SideProcess.__new__(drawing.SideProcess)
-    side._pool = _BrokenPool(at_submit)
-    with open(tmp_path / "chart.png", "wb") as f:
-        side.allocation(DRIFT, "Allocation")(f)
+@pytest.mark.parametrize("command", [["/no/such/python"], [sys.executable, "-c", "pass"]],
+                         ids=["cannot start", "dies without answering"])
+def test_a_side_process_that_fails_leaves_the_chart_to_this_process(tmp_path, command):
+    side = drawing.SideProcess(command)
+    try:
+        with open(tmp_path / "chart.png", "wb") as f:
+            side.allocation(DRIFT, "Allocation")(f)
+    finally:
+        side.close()
     assert (tmp_path / "chart.png").read_bytes() == drawing.allocation_png(DRIFT, "Allocation")
+
+
+def test_a_side_process_never_asked_is_stopped_not_waited_for():
+    """The plan failed: the process, still importing or waiting for its request, is killed."""
+    side = drawing.SideProcess()
+    side.close()
+    assert side._process.returncode == -signal.SIGKILL
 
 
 def test_an_error_in_the_side_process_drawing_is_raised_here(tmp_path):

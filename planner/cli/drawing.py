@@ -2,7 +2,7 @@
 
 matplotlib's import and the chart's drawing (~0.5 s together, at any book size) hold the GIL,
 so a thread overlaps them only with HiGHS's own run. A process of their own overlaps all of
-it: started with the command, it imports matplotlib on the second core while this process
+it: started first by the command, it imports matplotlib on the second core while this process
 imports the solver and plans, and draws once the plan's drift is known, while this process
 writes the other files. A command that owns its process uses one (:class:`SideProcess`); a
 command called as a function, or on one core, draws in its own process (:class:`InProcess`).
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import importlib
 import io
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Protocol
 
 Writer = Callable[[IO[bytes]], object]
@@ -49,30 +50,58 @@ class InProcess:
 
 
 class SideProcess:
-    """One spawned process (a fresh interpreter on every platform) that imports matplotlib at
-    once and draws on request. If it cannot start or dies, the chart is drawn here instead; an
-    error of the drawing itself (say, matplotlib missing) is raised here as it was there."""
+    """A Python process (``python -m planner.cli.drawing``) that imports matplotlib at once,
+    reads one request from its stdin and answers on its stdout, pickled: the PNG's bytes or
+    the drawing's exception, raised here as it was there. If the process cannot start, dies or
+    answers nothing readable, the chart is drawn here instead."""
 
-    def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self._pool.submit(import_charts).add_done_callback(_forget)
+    def __init__(self, command: list[str] | None = None) -> None:
+        self._answered = False
+        try:
+            self._process: subprocess.Popen | None = subprocess.Popen(
+                command or [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE)
+        except OSError:
+            self._process = None
 
     def allocation(self, drift: dict, title: str) -> Writer:
-        try:
-            png: Future[bytes] | None = self._pool.submit(allocation_png, drift, title)
-        except (BrokenProcessPool, OSError, RuntimeError):
-            png = None
+        asked = self._ask((drift, title))
 
         def write(f: IO[bytes]) -> None:
-            try:
-                data = png.result() if png is not None else None
-            except BrokenProcessPool:
-                data = None
-            f.write(data if data is not None else allocation_png(drift, title))
+            answer = self._answer() if asked else None
+            if isinstance(answer, BaseException):
+                raise answer
+            f.write(answer if isinstance(answer, bytes) else allocation_png(drift, title))
         return write
 
+    def _ask(self, request: tuple[dict, str]) -> bool:
+        if self._process is None:
+            return False
+        try:
+            pickle.dump(request, self._process.stdin)
+            self._process.stdin.close()
+            return True
+        except (OSError, ValueError):       # the process has gone
+            return False
+
+    def _answer(self) -> bytes | BaseException | None:
+        self._answered = True
+        try:
+            return pickle.load(self._process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return None
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """A process whose answer is not taken (the plan or a file failed first) is stopped,
+        not waited for."""
+        process = self._process
+        if process is None:
+            return
+        if not self._answered:
+            process.kill()
+        for pipe in (process.stdin, process.stdout):
+            pipe.close()
+        process.wait()
 
 
 def import_charts() -> None:
@@ -80,13 +109,38 @@ def import_charts() -> None:
 
 
 def allocation_png(drift: dict, title: str) -> bytes:
-    """The allocation chart's PNG bytes (run in the side process)."""
+    """The allocation chart's PNG bytes."""
     from ..charts import allocation_chart
     buffer = io.BytesIO()
     allocation_chart(drift, buffer, title)
     return buffer.getvalue()
 
 
-def _forget(future: Future) -> None:
-    """The warm-up import's outcome is not needed: a failed import fails the drawing again."""
-    future.exception()
+def _serve() -> None:
+    """The side process: import, wait for the one request, answer, and end without the
+    interpreter's teardown (0.2 s of freeing what matplotlib loaded, which nobody waits for)."""
+    try:
+        import_charts()
+        failed: Exception | None = None
+    except Exception as error:       # noqa: BLE001 - matplotlib missing, say: the answer
+        failed = error
+    try:
+        drift, title = pickle.load(sys.stdin.buffer)
+    except EOFError:                 # asked nothing: the plan failed
+        os._exit(0)
+    answer: bytes | BaseException
+    try:
+        answer = allocation_png(drift, title) if failed is None else failed
+    except Exception as error:       # noqa: BLE001 - handed to the command, raised there
+        answer = error
+    try:
+        data = pickle.dumps(answer)
+    except Exception:                # noqa: BLE001 - an exception that does not pickle
+        data = pickle.dumps(RuntimeError(f"drawing the allocation chart: {answer!r}"))
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    _serve()
