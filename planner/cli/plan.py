@@ -31,10 +31,13 @@ FILES = ("trades.csv", "summary.json", "allocation.png", "orders.csv", "report.h
 def run(args: argparse.Namespace) -> int:
     own_process = getattr(args, "own_process", False)
     charts = drawer(own_process)   # first: matplotlib loads beside the solver's imports
-    # The imports' objects (cvxpy, scipy: ~400,000) live as long as the command: made without
-    # collections and frozen before the collector runs again, it never walks them (0.3-0.5 s
-    # at h1e5a8). Thawed when the command ends (a test calls it in its own process), unless
-    # the caller had frozen objects itself.
+    if own_process:
+        # The process ends with the command, and what it makes holds few cycles: no collector
+        # (the peak is the same at 1e6 lots; its passes were 0.07 s at h1e5a8, 0.18 s at 1e6).
+        # Called as a function, in someone else's process, the command pauses it over the
+        # imports only and freezes their objects (cvxpy, scipy: ~400,000, never walked again:
+        # 0.3-0.5 s at h1e5a8), thawed when it ends unless the caller had frozen objects.
+        gc.disable()
     try:
         with collector_paused():
             import_solver(own_process)
