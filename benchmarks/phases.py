@@ -3,6 +3,7 @@ write), for comparing two versions of the code on a shared machine where wall ti
 mislead: ``python benchmarks/phases.py CODE_DIR BOOK OUT`` imports the planner found at
 CODE_DIR (a checkout, e.g. ``git archive main | tar -x -C /tmp/main``) and writes the plan's
 trades.csv and summary.json into OUT (to compare byte for byte with the other version's)."""
+import gc
 import os
 import sys
 import time
@@ -10,6 +11,7 @@ import time
 sys.path.insert(0, sys.argv[1])
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")   # as `planner plan` does (planner.memory),
                                                      # for either version of the code
+gc.disable()                                         # as `planner plan` does in its own process
 import models  # noqa: E402
 import planner.judge  # noqa: E402
 from planner.judge import judge  # noqa: E402

@@ -35,6 +35,7 @@ for _name in THREAD_VARIABLES:           # before numpy (or anything using BLAS)
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import csv  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -204,6 +205,7 @@ def worker_ours(folder: str, out: str, profile_path: str | None) -> dict:
     start = time.perf_counter()
     from planner.memory import use_small_pages
     use_small_pages()         # as `planner plan` does, before numpy is imported
+    gc.disable()              # as `planner plan` does in its own process (planner.cli.plan)
     import highspy
     import cvxpy as cp
     import numpy as np
