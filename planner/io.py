@@ -5,6 +5,8 @@ file system) and then renames it into place: ``os.replace`` is atomic on POSIX a
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import uuid
@@ -15,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from models.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 
@@ -116,3 +119,26 @@ def write_all(out: str | Path, files: Mapping[str, Callable[[IO[bytes]], Any]]) 
             if made:
                 shutil.rmtree(out, ignore_errors=True)
     return out
+
+
+def csv_text(frame: pd.DataFrame, float_format: str = "%.10g") -> str:
+    """``frame.to_csv(index=False, float_format=float_format)``'s text for a frame without
+    dates (trades.csv, orders.csv), by the csv module from a list per column: pandas formats
+    each float through a Python lambda and a NaN test (0.4 s for 70,000 trades). The same
+    rules: floats by ``float_format``, a missing value empty, a field quoted where it holds a
+    comma, a quote or a line break (the csv module's minimal quoting, which pandas uses)."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        values = column.to_numpy()
+        if values.dtype.kind == "f":
+            columns.append(["" if v != v else float_format % v for v in values.tolist()])
+        else:
+            values = values.astype(object)
+            values[column.isna().to_numpy()] = ""
+            columns.append(values.tolist())
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerows(zip(*columns))
+    return out.getvalue()

@@ -43,7 +43,7 @@ import pandas as pd
 
 from models.enums import Action
 
-from .io import atomic_write
+from .io import atomic_write, csv_text
 from .numbers import SHARE_DECIMALS
 
 ORDER_COLUMNS = ["order_id", "date", "account_id", "account_type", "symbol", "side", "quantity",
@@ -169,4 +169,4 @@ def orders_text(frame: pd.DataFrame, share_decimals: int = SHARE_DECIMALS) -> st
         shown[c] = ["" if x != x else f"{x:.2f}" for x in frame[c].tolist()]
     shown["est_price"] = [f"{x:.4f}".rstrip("0").rstrip(".") if x != round(x, 2) else f"{x:.2f}"
                           for x in frame["est_price"].tolist()]
-    return shown.to_csv(index=False)
+    return csv_text(shown)

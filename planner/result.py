@@ -1,8 +1,6 @@
 """A plan (the result of planning): the trade list, the evaluator's judgement of it, and how the solver got there."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -20,7 +18,7 @@ from models.schedule import bracket_position
 from models.trades import PLAN_TRADE_COLUMNS
 
 from .evaluate import Evaluation
-from .io import write_all
+from .io import csv_text, write_all
 from .numbers import round_money_columns
 
 MONEY_COLUMNS = ("amount", "cost_basis", "realized_gain")   # to the cent in trades.csv
@@ -142,7 +140,7 @@ class Plan:
         indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
         # Money to the cent for people and spreadsheets; quantity and price as planned (the
         # evaluator reads them back, and rounding them would change the plan it judges).
-        trades = _csv(round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS), "%.10g")
+        trades = csv_text(round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS), "%.10g")
         return {"trades.csv": lambda f: f.write(trades.encode()),
                 "summary.json": lambda f: _write_json(f, summary, indent)}
 
@@ -151,28 +149,6 @@ class Plan:
         paused: the records are many objects and no cycles, as in ``planner plan``)."""
         with collector_paused():
             return write_all(out, self.files())
-
-
-def _csv(frame: pd.DataFrame, float_format: str) -> str:
-    """``frame.to_csv(index=False, float_format=float_format)``'s text for a frame without
-    dates (trades.csv), by the csv module from a list per column: pandas formats each
-    float through a Python lambda and a NaN test (0.4 s for 70,000 trades). The same rules:
-    floats by ``float_format``, a missing value empty, a field quoted where it holds a comma, a
-    quote or a line break (the csv module's minimal quoting, which pandas uses)."""
-    columns = []
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        if values.dtype.kind == "f":
-            columns.append(["" if v != v else float_format % v for v in values.tolist()])
-        else:
-            values = values.astype(object)
-            values[pd.isna(values)] = ""
-            columns.append(values.tolist())
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(frame.columns)
-    writer.writerows(zip(*columns))
-    return out.getvalue()
 
 
 def _write_json(f: IO[bytes], summary: dict[str, Any], indent: int | None,

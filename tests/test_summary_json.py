@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from planner.explain import _rounded
-from planner.result import _csv, _write_json
+from planner.io import csv_text
+from planner.result import _write_json
 
 
 @pytest.mark.parametrize("indent", [None, 2])
@@ -27,7 +28,7 @@ def test_piecewise_summary_is_json_dumps(indent):
 
 
 def test_trades_csv_text_is_pandas_to_csv():
-    """trades.csv is written by the csv module (planner.result._csv): the same text as pandas'
+    """trades.csv is written by the csv module (planner.io.csv_text): the same text as pandas'
     to_csv with the same float format, missing values, quoting and all."""
     frame = pd.DataFrame({
         "text": pd.Series(["a", "b,c", 'say "hi"', "two\nlines", None, "", " pad", "é"], dtype="str"),
@@ -35,8 +36,8 @@ def test_trades_csv_text_is_pandas_to_csv():
         "float": [1 / 3, -0.0, float("nan"), float("inf"), 1e-12, 123456789012.5, 0.1, -2.0],
         "int": [0, 1, -2, 3, 4, 5, 6, 7],
         "flag": [True, False] * 4})
-    assert _csv(frame, "%.10g") == frame.to_csv(index=False, float_format="%.10g")
-    assert _csv(frame.iloc[:0], "%.10g") == frame.iloc[:0].to_csv(index=False, float_format="%.10g")
+    assert csv_text(frame, "%.10g") == frame.to_csv(index=False, float_format="%.10g")
+    assert csv_text(frame.iloc[:0], "%.10g") == frame.iloc[:0].to_csv(index=False, float_format="%.10g")
 
 
 def test_blocked_loss_figures_are_pythons_round():
