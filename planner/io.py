@@ -121,24 +121,27 @@ def write_all(out: str | Path, files: Mapping[str, Callable[[IO[bytes]], Any]]) 
     return out
 
 
-def csv_text(frame: pd.DataFrame, float_format: str = "%.10g") -> str:
+def csv_text(frame: pd.DataFrame, float_format: str = "%.10g", chunk: int = 10_000) -> str:
     """``frame.to_csv(index=False, float_format=float_format)``'s text for a frame without
-    dates (trades.csv, orders.csv), by the csv module from a list per column: pandas formats
-    each float through a Python lambda and a NaN test (0.4 s for 70,000 trades). The same
-    rules: floats by ``float_format``, a missing value empty, a field quoted where it holds a
-    comma, a quote or a line break (the csv module's minimal quoting, which pandas uses)."""
-    columns = []
+    dates (trades.csv, orders.csv), by the csv module from lists per column, ``chunk`` rows at a
+    time (the lists of a whole 1e6-lot plan's trades were 50 MB of the write's peak): pandas
+    formats each float through a Python lambda and a NaN test (0.4 s for 70,000 trades). The
+    same rules: floats by ``float_format``, a missing value empty, a field quoted where it holds
+    a comma, a quote or a line break (the csv module's minimal quoting, which pandas uses)."""
+    arrays = []
     for name in frame.columns:
         column = frame[name]
         values = column.to_numpy()
-        if values.dtype.kind == "f":
-            columns.append(["" if v != v else float_format % v for v in values.tolist()])
-        else:
+        if values.dtype.kind != "f":
             values = values.astype(object)
             values[column.isna().to_numpy()] = ""
-            columns.append(values.tolist())
+        arrays.append(values)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(frame.columns)
-    writer.writerows(zip(*columns))
+    for start in range(0, len(frame), chunk):
+        writer.writerows(zip(*[
+            ["" if v != v else float_format % v for v in values[start:start + chunk].tolist()]
+            if values.dtype.kind == "f" else values[start:start + chunk].tolist()
+            for values in arrays]))
     return out.getvalue()

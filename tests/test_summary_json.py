@@ -37,6 +37,7 @@ def test_trades_csv_text_is_pandas_to_csv():
         "int": [0, 1, -2, 3, 4, 5, 6, 7],
         "flag": [True, False] * 4})
     assert csv_text(frame, "%.10g") == frame.to_csv(index=False, float_format="%.10g")
+    assert csv_text(frame, "%.10g", chunk=3) == frame.to_csv(index=False, float_format="%.10g")
     assert csv_text(frame.iloc[:0], "%.10g") == frame.iloc[:0].to_csv(index=False, float_format="%.10g")
 
 
