@@ -57,12 +57,14 @@ class SideProcess:
 
     def __init__(self, command: list[str] | None = None) -> None:
         self._answered = False
-        try:
-            self._process: subprocess.Popen | None = subprocess.Popen(
-                command or [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE)
-        except OSError:
-            self._process = None
+        self._process: subprocess.Popen | None = None
+        command = command or ([sys.executable, "-m", __name__] if sys.executable else None)
+        if command:              # an embedded interpreter may not know its own executable
+            try:
+                self._process = subprocess.Popen(command, stdin=subprocess.PIPE,
+                                                 stdout=subprocess.PIPE)
+            except OSError:      # it cannot start: the chart is drawn here
+                self._process = None
 
     def allocation(self, drift: dict, title: str) -> Writer:
         asked = self._ask((drift, title))
