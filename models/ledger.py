@@ -23,7 +23,8 @@ from .enums import Rule, Term, WashSale
 from .household import Household, per_household
 from .tolerances import GAIN_NOISE, PRICE_TOL, QTY_TOL
 from .trades import TradeList
-from .wash_sale import Acquisition, Match, ReplacementPool, WINDOW, tacked_start
+from .wash_sale import (Acquisition, Match, ReplacementPool, WINDOW, history_purchase,
+                        lot_purchase, tacked_start)
 
 # A plan trades from as_of to as_of + 31 days (the first day a buy no longer washes a loss sold
 # on as_of), and its sales fall in the tax year of as_of, the year the evaluator judges.
@@ -375,7 +376,7 @@ class _Walker:
         taxable = h.accounts.taxable
         for i, st in buy_lots.items():
             acq.append(Acquisition(t.date[i], st.group, st.account, bool(taxable[st.account]),
-                                   float(t.quantity[i]), "lot:" + st.lot_id, st.lot_id, True,
+                                   float(t.quantity[i]), lot_purchase(st.lot_id), st.lot_id, True,
                                    "trade", len(acq), st.symbol))
         return acq
 
@@ -439,7 +440,7 @@ class _Walker:
         disallowed = permanent = 0.0
         if gain < 0:
             per_share = -gain / shares
-            for m in pool.match(st.group, date, shares, "lot:" + st.lot_id):
+            for m in pool.match(st.group, date, shares, lot_purchase(st.lot_id)):
                 amount = per_share * m.shares
                 disallowed += amount
                 self.record_wash(int(self.t.row[i]), st.lot_id, st.account, st.symbol, date, term,
@@ -472,7 +473,7 @@ class _Walker:
         sold_start = self.history_start(i)
         term = self.history_term(i, sold_start)
         group = int(h.history_group[i])
-        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+        own = history_purchase(hist.lot_id[i], i)
         disallowed = permanent = 0.0
         by_trade = False
         for m in pool.match(group, hist.date[i], shares, own) if matches is None else matches:
@@ -623,7 +624,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
             lots.acquired[recent], h.security_group[lots.security[recent]].tolist(), account.tolist(),
             taxable[account].tolist(), lots.quantity[recent].tolist(), lots.id[recent].tolist(),
             lots.security[recent].tolist())):
-        acq.append(Acquisition(day, group, acc, tax, qty, "lot:" + lot_id, lot_id, False, "lot", k,
+        acq.append(Acquisition(day, group, acc, tax, qty, lot_purchase(lot_id), lot_id, False, "lot", k,
                                symbols[sec]))
     hist = h.history
     in_window = np.flatnonzero(hist.is_buy & (hist.date >= lo) & (hist.date <= hi))
@@ -631,7 +632,7 @@ def existing_acquisitions(h: Household, lo: np.datetime64, hi: np.datetime64) ->
         groups = h.history_group
         is_lot = lots.index.positions(hist.lot_id[in_window]) >= 0
         for i in in_window[~is_lot]:   # a buy naming a lot is that lot, counted once
-            purchase = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+            purchase = history_purchase(hist.lot_id[i], i)
             acq.append(Acquisition(hist.date[i], int(groups[i]), int(hist.account[i]),
                                    bool(taxable[hist.account[i]]), float(hist.quantity[i]),
                                    purchase, "", False, "history", len(acq), hist.symbol[i]))
@@ -724,7 +725,7 @@ def _past_matches(h: Household) -> PastMatches:
     pool = ReplacementPool(existing_acquisitions(h, first - WINDOW, h.as_of + WINDOW))
     losses = []
     for i in sorted(np.flatnonzero(loss).tolist(), key=lambda k: (hist.date[k], k)):
-        own = "lot:" + hist.lot_id[i] if hist.lot_id[i] else f"history:{i}"
+        own = history_purchase(hist.lot_id[i], i)
         losses.append((i, pool.match(int(h.history_group[i]), hist.date[i], float(hist.quantity[i]), own)))
     return PastMatches(pool, losses)
 

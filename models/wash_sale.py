@@ -20,6 +20,18 @@ from .dates import WASH_WINDOW_DAYS
 
 WINDOW = np.timedelta64(WASH_WINDOW_DAYS, "D")
 MATCH_TOL = 1e-12    # an acquisition with no more unused shares than this replaces nothing
+LOT_PURCHASE = "lot:"
+
+
+def lot_purchase(lot_id: str) -> str:
+    """The purchase a lot's shares came from (``Acquisition.purchase``): a lot never replaces
+    itself, nor do other shares of its purchase."""
+    return LOT_PURCHASE + lot_id
+
+
+def history_purchase(lot_id: str, row: int) -> str:
+    """A past transaction's purchase: its lot's where it names one, else its own row's."""
+    return lot_purchase(lot_id) if lot_id else f"history:{row}"
 
 
 @dataclass

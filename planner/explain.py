@@ -12,7 +12,7 @@ import numpy as np
 from models.enums import WashSale
 from models.ledger import collector_paused, plan_washes
 from models.tolerances import QTY_TOL, WEIGHT_TOL
-from models.wash_sale import WINDOW
+from models.wash_sale import LOT_PURCHASE, WINDOW
 
 DAY = np.timedelta64(1, "D")
 
@@ -93,8 +93,8 @@ def _groups(h) -> BlockedGroups:
     total = np.bincount(group, unused, groups)
     own: dict[str, list[int]] = {}                 # a lot's own purchase never replaces it
     for k, a in enumerate(purchases):
-        if a.purchase.startswith("lot:"):
-            own.setdefault(a.purchase[4:], []).append(k)
+        if a.purchase.startswith(LOT_PURCHASE):
+            own.setdefault(a.purchase[len(LOT_PURCHASE):], []).append(k)
     # the few lots with purchases of their own, by position (not a lookup per loss lot)
     own_of = {p: m for p, m in zip(lots.index.positions(list(own)).tolist(), own.values()) if p >= 0}
     n_own = np.zeros(len(lots), np.int64)

@@ -51,7 +51,7 @@ import scipy.sparse as sp
 from models.enums import Term
 from models.household import per_household
 from models.ledger import plan_washes
-from models.wash_sale import WINDOW
+from models.wash_sale import WINDOW, lot_purchase
 
 TOL = 1e-9
 # Above this many (demand, supply) pairs the household is planned with wash_sale = "avoid"
@@ -450,7 +450,7 @@ class WashPricing:
             order = cols[np.lexsort((lots, h.lots.acquired[lots]))]
             for c in order.tolist():
                 lot = str(h.lots.id[lay.sell_lot[c]])
-                own = "lot:" + lot
+                own = lot_purchase(lot)
                 item = by_lot.get(own)
                 g_share, q_lot, lt = float(gain_share[c]), float(quantity_col[c]), bool(lay.sell_long_term[c])
                 if item is not None and item.sell_column == c:
