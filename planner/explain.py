@@ -14,6 +14,8 @@ from models.ledger import collector_paused, plan_washes
 from models.tolerances import QTY_TOL, WEIGHT_TOL
 from models.wash_sale import LOT_PURCHASE, WINDOW
 
+from .summary_json import Spool, indent_for
+
 DAY = np.timedelta64(1, "D")
 
 
@@ -36,7 +38,9 @@ class BlockedGroups:
     records: list[dict[str, Any]]  # the lots' dicts of ``groups``, in their order
     free_day: np.ndarray           # free_to_harvest_from, per lot
     lot_class: np.ndarray          # the lot's asset class
+    group_of: np.ndarray           # the lot's position in ``groups``
     unsold: np.ndarray | None = None   # the plan did not sell the lot
+    encoded: Spool | None = None   # summary.json's text of ``groups`` as prepared
 
 
 _BLOCKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -46,7 +50,10 @@ def prepare_blocked_groups(h) -> None:
     """Compute :func:`blocked_groups` now and keep it for the next plan of ``h`` to take
     (:func:`planner.judge.prepare_report` runs it while HiGHS solves the root)."""
     if h not in _BLOCKED:
-        _BLOCKED[h] = _blocked_groups(h)
+        prepared = _blocked_groups(h)
+        if indent_for(len(prepared.records)) is None:   # the summary will be compact
+            prepared = replace(prepared, encoded=Spool.of(prepared.groups))
+        _BLOCKED[h] = prepared
 
 
 def blocked_groups(h) -> BlockedGroups:
@@ -80,7 +87,8 @@ def _groups(h) -> BlockedGroups:
     lots = h.lots
     loss = np.flatnonzero(h.lot_taxable & (h.lot_gain_per_dollar < 0))
     if not listed or not len(loss):
-        return BlockedGroups([], [], [], np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64))
+        return BlockedGroups([], [], [], np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64),
+                             np.zeros(0, np.int64))
     group = np.array([a.group for a in listed], np.int64)
     order = np.argsort(group, kind="stable")
     purchases = [listed[k] for k in order.tolist()]
@@ -170,7 +178,8 @@ def _groups(h) -> BlockedGroups:
                     "free_to_harvest_from": str(date[first[g + 1] - 1] + WINDOW + DAY),
                     "blocked_by": [_purchase(h, a) for a in purchases[first[g]:first[g + 1]]],
                     "lots": records[bounds[g]:bounds[g + 1]]})
-    return BlockedGroups(out, lot_ids, records, days[day], h.security_class[lots.security[loss]])
+    return BlockedGroups(out, lot_ids, records, days[day], h.security_class[lots.security[loss]],
+                         np.unique(lot_group, return_inverse=True)[1])
 
 
 def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
@@ -224,6 +233,8 @@ def blocked_losses(plan) -> BlockedGroups:
     unsold = np.array([lot not in sold for lot in prepared.lot_ids], bool)
     for j in np.flatnonzero(~unsold).tolist():     # prepared as not sold: the few it sells
         prepared.records[j]["plan"] = status(prepared.lot_ids[j])
+        if prepared.encoded is not None:
+            prepared.encoded.forget(prepared.groups[prepared.group_of[j]])
     return replace(prepared, unsold=unsold)
 
 

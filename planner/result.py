@@ -1,12 +1,11 @@
 """A plan (the result of planning): the trade list, the evaluator's judgement of it, and how the solver got there."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,12 +19,12 @@ from models.trades import PLAN_TRADE_COLUMNS
 from .evaluate import Evaluation
 from .io import csv_text, write_all
 from .numbers import round_money_columns
+from .summary_json import indent_for, write_json
+
+if TYPE_CHECKING:
+    from .explain import BlockedGroups
 
 MONEY_COLUMNS = ("amount", "cost_basis", "realized_gain")   # to the cent in trades.csv
-COMPACT_JSON_FROM_TRADES = 10_000   # summary.json is indented below this many trades
-# json.dumps(value, default=str)'s encoder, made once (json.dumps makes one per call, 12,000
-# calls at 1e6 lots) and without the check for cycles a summary never has (~10% of the encoding)
-_COMPACT = json.JSONEncoder(default=str, check_circular=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,17 +73,24 @@ class Plan:
 
     def summary(self) -> dict[str, Any]:
         """summary.json (SPEC §4): the evaluator's keys, the objective's parts, the settings,
-        the restrictions and the solver's account of itself."""
+        the restrictions and the solver's account of itself. The plan's own record, to read:
+        :meth:`files` may copy its blocked losses from text encoded while the solver worked."""
         return self._summary
+
+    @cached_property
+    def blocked(self) -> BlockedGroups:
+        """The losses the wash-sale rule blocks or makes costly, and what the plan did with
+        each (planner.explain)."""
+        from .explain import blocked_losses
+        return blocked_losses(self)
 
     @cached_property
     def explanations(self) -> dict[str, Any]:
         """Washes taken and why, losses the wash-sale rule blocks or makes costly, and a
         sentence per class (planner.explain)."""
-        from .explain import blocked_losses, class_notes, wash_explanations
-        blocked = blocked_losses(self)
-        return {"washes_taken": wash_explanations(self), "blocked_losses": blocked.groups,
-                "classes": class_notes(self, blocked)}
+        from .explain import class_notes, wash_explanations
+        return {"washes_taken": wash_explanations(self), "blocked_losses": self.blocked.groups,
+                "classes": class_notes(self, self.blocked)}
 
     @cached_property
     def _summary(self) -> dict[str, Any]:
@@ -135,60 +141,15 @@ class Plan:
         """trades.csv and summary.json (``summary`` if given) as writers for
         :func:`planner.io.write_all`."""
         summary = self.summary() if summary is None else summary
-        # Indented for people; a big plan's is written compact (json's C encoder: 4.5 s -> 0.4 s
-        # for 99,150 sales), which every JSON reader reads the same.
-        indent = 2 if len(self.trades) <= COMPACT_JSON_FROM_TRADES else None
+        indent = indent_for(len(self.trades) + len(self.blocked.lot_ids))
         # Money to the cent for people and spreadsheets; quantity and price as planned (the
         # evaluator reads them back, and rounding them would change the plan it judges).
         trades = csv_text(round_money_columns(self.trades[PLAN_TRADE_COLUMNS], MONEY_COLUMNS), "%.10g")
         return {"trades.csv": lambda f: f.write(trades.encode()),
-                "summary.json": lambda f: _write_json(f, summary, indent)}
+                "summary.json": lambda f: write_json(f, summary, indent, self.blocked.encoded)}
 
     def write(self, out: str | Path) -> Path:
         """Write trades.csv and summary.json into ``out``, both or neither (the collector
         paused: the records are many objects and no cycles, as in ``planner plan``)."""
         with collector_paused():
             return write_all(out, self.files())
-
-
-def _write_json(f: IO[bytes], summary: dict[str, Any], indent: int | None,
-                chunk: int = 10_000) -> None:
-    """``json.dumps(summary, indent=indent)`` and a newline, as UTF-8. Compact, it is written a
-    piece at a time (:func:`_write_compact`), the same bytes: a 1e6-lot plan's summary is
-    ~100 MB of text, which whole took the write's memory past the process's peak (h1e6:
-    2,153 MB)."""
-    if indent is not None:
-        f.write((json.dumps(summary, indent=indent, default=str) + "\n").encode())
-        return
-    _write_compact(f, summary, chunk)
-    f.write(b"\n")
-
-
-def _write_compact(f: IO[bytes], value: Any, chunk: int) -> None:
-    """``json.dumps(value)``'s bytes: a dict key by key, a long list ``chunk`` items at a time,
-    a list of records holding lists (``blocked_losses``' wash groups and their lots) record by
-    record, each the same way."""
-    if isinstance(value, dict):
-        f.write(b"{")
-        for n, (key, item) in enumerate(value.items()):
-            f.write(((", " if n else "") + _COMPACT.encode(key) + ": ").encode())
-            if isinstance(item, list):
-                _write_compact(f, item, chunk)
-            else:
-                f.write(_COMPACT.encode(item).encode())
-        f.write(b"}")
-    elif isinstance(value, list) and value and isinstance(value[0], dict) and \
-            any(isinstance(v, list) for v in value[0].values()):
-        f.write(b"[")
-        for n, item in enumerate(value):
-            f.write(b", " if n else b"")
-            _write_compact(f, item, chunk)
-        f.write(b"]")
-    elif isinstance(value, list) and len(value) > chunk:
-        f.write(b"[")
-        for start in range(0, len(value), chunk):
-            part = _COMPACT.encode(value[start:start + chunk])[1:-1]
-            f.write(((", " if start else "") + part).encode())
-        f.write(b"]")
-    else:
-        f.write(_COMPACT.encode(value).encode())
