@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import weakref
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -79,6 +80,7 @@ class Spool:
 
     def __init__(self, values: Iterable[Any], chunk: int = CHUNK) -> None:
         self._file = tempfile.TemporaryFile()
+        weakref.finalize(self, self._file.close)     # the file goes with the spool
         self._spans: dict[int, tuple[Any, int, int]] = {}
         for value in values:
             start = self._file.tell()

@@ -122,3 +122,10 @@ def test_a_summary_is_compact_beyond_so_many_records_sales_and_blocked_losses_to
         monkeypatch.setattr(summary_json, "COMPACT_FROM_RECORDS", limit)
         p.write(tmp_path)
         assert (tmp_path / "summary.json").read_text() == json.dumps(p.summary(), indent=indent, default=str) + "\n"
+
+
+def test_a_spool_closes_its_file_when_it_goes():
+    spool = Spool([{"a": [1]}])
+    f = spool._file
+    del spool
+    assert f.closed
