@@ -19,6 +19,14 @@ from models.household import Household
 from models.tolerances import MIN_TRADE_DOLLARS
 
 
+def stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of non-negative integer keys; where they all fit in
+    16 bits, numpy's stable sort of them is a radix sort (1e6 lots: 0.1 s less)."""
+    if len(keys) and 0 <= keys.min() and keys.max() < 1 << 16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
+
+
 def _aggregator(rows: np.ndarray, n_rows: int) -> sp.csr_matrix:
     """Sparse 0/1 matrix summing columns into ``rows``."""
     n = len(rows)
@@ -40,9 +48,7 @@ class Layout:
         lots = np.flatnonzero(sellable)
         key = np.argsort(h.lots.cost_basis[lots] / np.maximum(h.lot_value[lots], 1e-12), kind="stable")
         place = h.lots.account[lots] * len(h.securities) + h.lots.security[lots]
-        if len(h.accounts) * len(h.securities) <= 1 << 16:   # a stable sort of 16-bit keys is a
-            place = place.astype(np.uint16)                  # radix sort (1e6 lots: 0.1 s less)
-        key = key[np.argsort(place[key], kind="stable")]
+        key = key[stable_argsort(place[key])]
         account, security = np.nonzero(h.can_buy)
         return cls(h, lots[key], account, security)
 

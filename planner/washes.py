@@ -53,6 +53,8 @@ from models.household import per_household
 from models.ledger import plan_washes
 from models.wash_sale import WINDOW, lot_purchase
 
+from .layout import stable_argsort
+
 TOL = 1e-9
 # Above this many (demand, supply) pairs the household is planned with wash_sale = "avoid"
 # instead, and the plan says so: each pair may carry a binary, and a 263-lot synthetic
@@ -151,10 +153,7 @@ class _ColumnsByGroup:
 
     def __init__(self, group: np.ndarray, mask: np.ndarray | None) -> None:
         cols = np.flatnonzero(mask) if mask is not None else np.arange(len(group))
-        key = group[cols]
-        if len(key) and 0 <= key.min() and key.max() < 1 << 16:
-            key = key.astype(np.uint16)   # a stable sort of 16-bit keys is a radix sort
-        self.cols = cols[np.argsort(key, kind="stable")]
+        self.cols = cols[stable_argsort(group[cols])]
         self.group = group[self.cols]
 
     def __getitem__(self, g: int) -> np.ndarray:
