@@ -65,8 +65,9 @@ def blocked_groups(h) -> BlockedGroups:
     prefix of them: a lot's own purchase skipped, a lot never replaces itself).
 
     The one prepared by :func:`prepare_blocked_groups` is handed over, not shared: the caller
-    may add to its lot dicts (at 1e6 lots a second copy of 290,000 dicts would cost ~200 MB
-    of the peak), and the next plan of ``h`` computes its own."""
+    may change its lot dicts (at 1e6 lots a second copy of 290,000 dicts would cost ~200 MB
+    of the peak), forgetting a changed lot's group in ``encoded`` as :func:`blocked_losses`
+    does, and the next plan of ``h`` computes its own."""
     prepared = _BLOCKED.pop(h, None)
     return _blocked_groups(h) if prepared is None else prepared
 
