@@ -102,8 +102,8 @@ class Spool:
 
     def copy(self, value: Any, f: IO[bytes], piece: int = 1 << 20) -> bool:
         """Write ``value``'s spooled text into ``f``; False if it is not spooled."""
-        span = self._spans.get(id(value))
-        if span is None or span[0] is not value:
+        span = self._spans.get(id(value))   # held while spooled: no other object has its id
+        if span is None:
             return False
         _, start, size = span
         self._file.seek(start)
