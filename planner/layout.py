@@ -89,6 +89,12 @@ class Layout:
         return self.household.lots.security[self.sell_lot]
 
     @cached_property
+    def sell_holding(self) -> np.ndarray:
+        """The (account, security) of each sell column as one number: the columns are ordered
+        by it, then by gain per dollar, so neighbours with one holding look alike."""
+        return self.sell_account * len(self.household.securities) + self.sell_security
+
+    @cached_property
     def sell_taxable(self) -> np.ndarray:
         return self.household.accounts.taxable[self.sell_account]
 

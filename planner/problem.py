@@ -174,7 +174,7 @@ class PlanProblem:
                                     trade=[self.program.sell, self.program.buy], links=self.links,
                                     accounts=np.concatenate([sell_account, buy_account]),
                                     buys=np.arange(sell_account.size + buy_account.size) >= sell_account.size,
-                                    meanwhile=meanwhile)
+                                    alike=lay.sell_holding if sift else None, meanwhile=meanwhile)
         except cp.error.SolverError as error:
             return SolveReport(SolveStatus.ERROR, np.inf, 0.0, str(error))
         status = _STATUS.get(out.status, SolveStatus.ERROR)

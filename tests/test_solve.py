@@ -101,8 +101,8 @@ def test_a_sifted_relaxation_is_a_relaxation_with_the_same_answer():
     problem, z, y = knapsack()
     model = HighsLp(problem, SolverOptions(near_columns=0))
     root = model.root(time_left=10.0)
-    sifted = SiftedLp(model, root.x, model.reduced_costs(), model.get_basis(),
-                      model.columns_of([y]))     # sifted: continuous columns, never the binaries
+    sifted = SiftedLp.after_root(model, root.x, model.reduced_costs(),
+                                 model.columns_of([y]))  # sifted: continuous columns, never the binaries
     b = int(model.columns_of_vector(z)[1])
     for fixed in ({}, {b: 0.0}, {b: 1.0}):
         whole, part = model.lp(fixed), sifted.lp(fixed)

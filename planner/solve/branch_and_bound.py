@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .highs import HighsLp
 from .options import Method, SolverOptions
-from .relaxation import LpState, Relaxation, SolverAnswer
+from .relaxation import LpAnswer, LpState, Relaxation, SolverAnswer
 
 
 @dataclass
@@ -33,17 +34,18 @@ class _Node:
 
 def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_x: np.ndarray,
                      options: SolverOptions, start: float, priority: np.ndarray,
-                     root_basis: object = None) -> SolverAnswer:
+                     fallback: Callable[[dict[int, float], float, float], LpAnswer] | None = None
+                     ) -> SolverAnswer:
     """Best-first search with diving: a node is solved when popped (children inherit the
     parent's bound), ties go to the deepest node, and the child in the direction the
     relaxation leans (or, for a priority binary, the one that looks better) is taken first,
     so the first leaf comes quickly and prunes the rest.
 
     ``relax`` solves the nodes' relaxations (``model`` itself or a :class:`SiftedLp` of it);
-    ``model`` holds the whole program for HiGHS's MIP fallback (and, from ``root_basis``, a
-    node sifting did not settle). A node never starts from
-    whatever node was solved last but from its parent's basis: after a sibling that moved
-    far, that is the difference between 0.4 s and 140 s at 1e6 lots."""
+    ``model`` holds the whole program for HiGHS's MIP fallback; ``fallback(fixed, time_left,
+    cutoff)`` solves a node sifting did not settle in ``options.node_rounds`` rounds. A node
+    never starts from whatever node was solved last but from its parent's basis: after a
+    sibling that moved far, that is the difference between 0.4 s and 140 s at 1e6 lots."""
     abs_gap, time_limit, tol = options.abs_gap, options.time_limit_s, options.integrality_tol
     best, best_x = np.inf, None
     heap = [(root_value, 0, 0, _Node({}, None, root_x, root_value))]   # (bound, -depth, order, node)
@@ -53,17 +55,16 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
     def left() -> float:
         return time_limit - (time.perf_counter() - start)
 
-    def solve_node(node: _Node, rounds: int) -> LpState:
+    def solve_node(node: _Node, rounds: int, settle: bool = True) -> LpState:
+        """Solve a node's relaxation (``settle``: to its end, with the fallback; else a probe of
+        ``rounds`` sifting rounds) and keep what it found on the node."""
         relax.set_basis(node.start)
         answer = relax.lp(node.fixed, warm_limit=model.root_seconds + 1.0, time_left=left(),
                           cutoff=best - abs_gap, max_rounds=rounds)
-        if rounds == options.node_rounds and relax is not model and \
+        if settle and fallback is not None and \
                 answer.state in (LpState.PROBED, LpState.ERROR):
-            # Sifting did not settle (the node is far from its parent): the whole program
-            # from the root's basis, where dual simplex's cutoff prunes a hopeless node fast.
-            model.set_basis(root_basis)
-            answer = model.lp(node.fixed, warm_limit=model.root_seconds + 1.0,
-                              time_left=left(), cutoff=best - abs_gap)
+            # Sifting did not settle (the node is far from its parent).
+            answer = fallback(node.fixed, left(), best - abs_gap)
         if answer.state is LpState.OPTIMAL:
             node.x, node.value, node.start = answer.x, answer.value, relax.get_basis()
         elif answer.state is LpState.PROBED:     # a lower bound, and its progress kept for later
@@ -113,7 +114,7 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
             # estimate) and dive into the better one. A solved leaf is an incumbent at once.
             estimates = []
             for i, child in enumerate(children):
-                state = solve_node(child, options.probe_rounds)
+                state = solve_node(child, options.probe_rounds, settle=False)
                 nodes += 1
                 if state is LpState.OPTIMAL:
                     bounds[i] = child.value

@@ -89,24 +89,71 @@ def set_time_limit(highs: hp.Highs, seconds: float) -> None:
         highs.setOptionValue("time_limit", highs.getRunTime() + max(seconds, 0.1))
 
 
-def warm_solve(highs: hp.Highs, warm_limit: float | None, time_left: float) -> LpState:
+def warm_solve(highs: hp.Highs, warm_limit: float | None, time_left: float,
+               cold: bool = True) -> LpState:
     """One LP solve from the instance's current basis.
 
     A warm start usually takes a few pivots, but fixing a sign binary can move the whole
     solution, and then dual simplex from the old basis can take far longer than a cold solve
     (257 s against 18 s on one 1e6-lot book): after ``warm_limit`` seconds (about a cold root
-    solve) the basis is dropped and the LP solved from scratch.
+    solve) the basis is dropped and the LP solved from scratch (without ``cold``: TIME_LIMIT,
+    for a caller with a better way to start over).
     """
     limit = min(warm_limit or np.inf, time_left)
     set_time_limit(highs, limit)
     highs.run()
     status = highs.getModelStatus()
-    if status == hp.HighsModelStatus.kTimeLimit and time_left > limit:
+    if status == hp.HighsModelStatus.kUnknown:
+        # Simplex stopped without a verdict (seen from a warm basis after bounds changed far):
+        # once more from scratch.
+        highs.clearSolver()
+        highs.run()
+        status = highs.getModelStatus()
+    if status == hp.HighsModelStatus.kTimeLimit and time_left > limit and cold:
         highs.clearSolver()
         set_time_limit(highs, time_left - limit)
         highs.run()
         status = highs.getModelStatus()
     return lp_state(status)
+
+
+def basis_status(highs: hp.Highs) -> tuple[np.ndarray, np.ndarray]:
+    """The columns' and rows' statuses in an instance's basis (``HighsBasisStatus`` values),
+    read from HiGHS's basis file: highspy's ``HighsBasis.col_status`` makes a Python object of
+    every entry (0.4-0.55 CPU s for the 748,000 columns of a 1e6-lot program, the file ~0.1 s).
+    Should the file's layout ever differ (version 2: a header, then a line "name status" per
+    column and per row), the slow read is the answer."""
+    n_col, n_row = highs.getNumCol(), highs.getNumRow()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "basis.bas"
+        highs.writeBasis(str(path))
+        raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if len(ends) == 4 + n_col + n_row and raw[: ends[0]].tobytes() == b"HiGHS_basis_file v2" \
+            and raw[ends[1] + 1: ends[2]].tobytes() == f"# Columns {n_col}".encode() \
+            and raw[ends[2 + n_col] + 1: ends[3 + n_col]].tobytes() == f"# Rows {n_row}".encode():
+        line_end = np.concatenate([ends[3: 3 + n_col], ends[4 + n_col:]])
+        status = raw[line_end - 1] - ord("0")     # each line's last character
+        if (raw[line_end - 2] == ord(" ")).all() and (status <= 9).all():
+            status = status.astype(np.int8)
+            return status[:n_col], status[n_col:]
+    basis = highs.getBasis()
+    return (np.fromiter(map(int, basis.col_status), np.int8, n_col),
+            np.fromiter(map(int, basis.row_status), np.int8, n_row))
+
+
+def set_basis_status(highs: hp.Highs, col_status: np.ndarray, row_status: np.ndarray) -> None:
+    """Give an instance a basis by statuses, through HiGHS's basis file, for the reason
+    :func:`basis_status` gives (named as HiGHS names them: once an instance has written a
+    basis file, it checks the names of one it reads)."""
+    def lines(tag: str, status: np.ndarray) -> str:
+        return "".join([f"{tag}{i} {k}\n" for i, k in enumerate(status.tolist())])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "basis.bas"
+        path.write_text(f"HiGHS_basis_file v2\nValid\n# Columns {len(col_status)}\n"
+                        + lines("c", col_status) + f"# Rows {len(row_status)}\n" + lines("r", row_status))
+        if highs.readBasis(str(path)) != hp.HighsStatus.kOk:
+            raise RuntimeError("HiGHS refused a basis it was given")
 
 
 class HighsLp:
@@ -218,23 +265,8 @@ class HighsLp:
         return self.highs.getBasis()
 
     def column_status(self) -> np.ndarray:
-        """Every column's status in the instance's basis (``HighsBasisStatus`` values), read from
-        HiGHS's basis file: highspy's ``HighsBasis.col_status`` makes a Python object of every
-        entry (0.4-0.55 CPU s for the 748,000 columns of a 1e6-lot program, the file ~0.1 s).
-        Should the file's layout ever differ (version 2: a header, then a line "name status"
-        per column), the slow read is the answer."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "basis.bas"
-            self.highs.writeBasis(str(path))
-            raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
-        ends = np.flatnonzero(raw == ord("\n"))
-        if len(ends) > 2 + self.n and raw[: ends[0]].tobytes() == b"HiGHS_basis_file v2" \
-                and raw[ends[1] + 1: ends[2]].tobytes() == f"# Columns {self.n}".encode():
-            line_end = ends[3: 3 + self.n]
-            status = raw[line_end - 1] - ord("0")     # each column line's last character
-            if (raw[line_end - 2] == ord(" ")).all() and (status <= 9).all():
-                return status.astype(np.int8)
-        return np.fromiter(map(int, self.highs.getBasis().col_status), np.int8, self.n)
+        """Every column's status in the instance's basis (``HighsBasisStatus`` values)."""
+        return basis_status(self.highs)[0]
 
     def set_basis(self, basis: hp.HighsBasis | None) -> None:
         if basis is not None:

@@ -40,6 +40,15 @@ class SolverOptions:
     # columns per simplex iteration dominates (1e6 lots: solve 38 s -> 11 s), not at 1e5
     # (0.9 s on the whole program against 2.2 s sifted: the working set grew to most columns).
     sift_min_lots: int = 250_000
+    # With sifting, the root relaxation starts from the program with each run of this many
+    # neighbouring lots of a holding summed into one column (planner.solve.aggregate; 0 or 1:
+    # the whole program, cold), and is sifted for at most root_sift_rounds rounds before the
+    # whole program takes it. On seven 1e6-lot books: 0.3-0.7 s against 2.1-21.9 s cold.
+    root_run: int = 8
+    root_sift_rounds: int = 8
+    # After such a root, a node sifts this many rounds from its parent's working set before it
+    # starts over from its own aggregated point (node_rounds after a cold root).
+    restart_rounds: int = 1
     # cvxpy's compile: its C++ canonicalization backend below this many columns (the same
     # matrices; 200 lots 33 -> 20 ms, 20,000 lots 49 -> 28 ms, 50,000 83 -> 64 ms), the SCIPY
     # backend from here (1e5 lots 75 against 83 ms; 1e6 0.88 s against 1.57 s).

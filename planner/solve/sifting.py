@@ -29,6 +29,7 @@ from .relaxation import LpAnswer, LpState
 
 LOWER, UPPER, ACTIVE = 0, 1, 2
 PRICE_TOL = 1e-7          # HiGHS's own dual feasibility tolerance
+ROOT_PRICE_TOL = 1e-9     # a root sifted from a point that is no vertex (driver._sifted_root)
 
 
 @dataclass(frozen=True)
@@ -43,32 +44,17 @@ class SiftedLp:
     """The full relaxation of ``full`` solved on a working set: a
     :class:`planner.solve.relaxation.Relaxation` like the full one, solutions in full columns."""
 
-    def __init__(self, full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray, basis: hp.HighsBasis,
-                 candidates: np.ndarray) -> None:
+    def __init__(self, full: HighsLp, state: np.ndarray, col_status: np.ndarray | None = None,
+                 row_status: list | None = None) -> None:
+        """``state``: each column LOWER, UPPER (fixed there) or ACTIVE (in the working set);
+        ``col_status`` and ``row_status``: HiGHS's basis to start from (the working set's
+        columns taken from the whole program's statuses), or None for a cold start."""
         self.full = full
         self.near_columns, self.max_rounds = full.options.near_columns, full.options.max_sift_rounds
         self.binary = full.binary
         self.A, self.AT = full.A, full.A.T.tocsr()
         self.cost, self.lower, self.upper = full.cost, full.lower.copy(), full.upper.copy()
         n = len(self.cost)
-        movable = np.zeros(n, dtype=bool)
-        movable[candidates] = self.upper[candidates] > self.lower[candidates]
-        movable[candidates] &= np.isfinite(self.lower[candidates]) & np.isfinite(self.upper[candidates])
-        lower, upper = np.where(movable, self.lower, 0.0), np.where(movable, self.upper, 0.0)
-        scale = np.maximum(1.0, np.abs(upper))
-        state = np.full(n, ACTIVE, dtype=np.int8)
-        at_lower = movable & (x <= lower + 1e-9 * scale) & (reduced_cost >= -PRICE_TOL)
-        at_upper = movable & (x >= upper - 1e-9 * scale) & (reduced_cost <= PRICE_TOL)
-        col_status = full.column_status()     # ``basis``'s, fast (``basis`` is the instance's)
-        basic = col_status == int(hp.HighsBasisStatus.kBasic)
-        at_lower &= ~basic
-        at_upper &= ~basic
-        state[at_lower], state[at_upper] = LOWER, UPPER
-        fixed = np.flatnonzero(state != ACTIVE)
-        near = fixed[np.argsort(np.abs(reduced_cost[fixed]), kind="stable")[:self.near_columns]]
-        state[near] = ACTIVE
-        empty = candidates[self.upper[candidates] == self.lower[candidates]]
-        state[empty] = LOWER   # a column with no room never moves
         self.state, self.flipped = state, np.zeros(n, dtype=bool)
         self.cols = np.flatnonzero(state == ACTIVE)
         self.pos = np.full(n, -1, dtype=np.int64)
@@ -86,12 +72,36 @@ class SiftedLp:
         lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
         self.highs.passModel(lp)
-        start = hp.HighsBasis()
-        start.col_status = [hp.HighsBasisStatus(k) for k in col_status[self.cols].tolist()]
-        start.row_status = list(basis.row_status)
-        start.valid = True
-        self.highs.setBasis(start)
-        self.rounds = self.flips = self.farkas_steps = 0
+        if col_status is not None:
+            start = hp.HighsBasis()
+            start.col_status = [hp.HighsBasisStatus(k) for k in col_status[self.cols].tolist()]
+            start.row_status = list(row_status)
+            start.valid = True
+            self.highs.setBasis(start)
+        self.rounds = self.flips = self.farkas_steps = self.restarts = 0
+        # A solve past its warm limit is given up (PROBED), not finished cold, where the
+        # branch and bound starts a node over from its aggregated point instead.
+        self.starts_over = False
+
+    @classmethod
+    def after_root(cls, full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray,
+                   candidates: np.ndarray) -> "SiftedLp":
+        """From the whole program's root vertex (``full``'s basis): its nonbasic candidate
+        columns fixed at their bound, the basic ones and those nearest their threshold kept."""
+        col_status = full.column_status()     # the instance's basis, fast
+        basic = col_status == int(hp.HighsBasisStatus.kBasic)
+        state = _fixings(full, x, reduced_cost, candidates, ~basic)
+        return cls(full, state, col_status, list(full.get_basis().row_status))
+
+    @classmethod
+    def from_point(cls, full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray,
+                   candidates: np.ndarray) -> "SiftedLp":
+        """From a feasible point that is not a vertex (:mod:`planner.solve.aggregate`'s): the
+        candidate columns it leaves at a bound their reduced cost agrees with are fixed there,
+        the rest form the working set, which HiGHS solves from scratch."""
+        relax = cls(full, _fixings(full, x, reduced_cost, candidates, np.ones(len(x), dtype=bool)))
+        relax.starts_over = True
+        return relax
 
     # ---- the working set -----------------------------------------------------------------------
     def _fixed_values(self) -> np.ndarray:
@@ -130,17 +140,18 @@ class SiftedLp:
     @property
     def stats(self) -> dict[str, int]:
         return {"columns": len(self.cost), "working_set_columns": len(self.cols),
-                "rounds": self.rounds, "flips": self.flips, "farkas_steps": self.farkas_steps}
+                "rounds": self.rounds, "flips": self.flips, "farkas_steps": self.farkas_steps,
+                "aggregated_root": int(self.starts_over), "restarts": self.restarts}
 
     def _flip(self, columns: np.ndarray, to) -> None:
         self.flips += len(columns)
         self.state[columns] = to
         self.flipped[columns] = True
 
-    def _wrong(self, rc: np.ndarray) -> np.ndarray:
+    def _wrong(self, rc: np.ndarray, tolerance: float) -> np.ndarray:
         """Fixed columns whose reduced cost asks to leave their bound."""
-        wrong_lower = (self.state == LOWER) & (rc < -PRICE_TOL) & (self.upper > self.lower)
-        wrong_upper = (self.state == UPPER) & (rc > PRICE_TOL)
+        wrong_lower = (self.state == LOWER) & (rc < -tolerance) & (self.upper > self.lower)
+        wrong_upper = (self.state == UPPER) & (rc > tolerance)
         return np.flatnonzero(wrong_lower | wrong_upper)
 
     def _lagrangian_gap(self, rc: np.ndarray, wrong: np.ndarray) -> float:
@@ -149,9 +160,12 @@ class SiftedLp:
         span = self.upper[wrong] - self.lower[wrong]
         return -float(np.abs(rc[wrong]) @ span)
 
-    def _move(self, rc: np.ndarray, wrong: np.ndarray) -> None:
+    def _move(self, rc: np.ndarray, wrong: np.ndarray, flip: bool) -> None:
         """Columns already moved once, and those nearest their threshold, join the set; the
-        rest move to the bound their reduced cost asks for."""
+        rest move to the bound their reduced cost asks for (without ``flip``, all join)."""
+        if not flip:
+            self._activate(wrong)
+            return
         again = wrong[self.flipped[wrong]]
         fresh = wrong[~self.flipped[wrong]]
         near = fresh[np.argsort(np.abs(rc[fresh]), kind="stable")[:max(self.near_columns, len(fresh) // 20)]]
@@ -197,6 +211,31 @@ class SiftedLp:
         self._activate(chosen[self.flipped[chosen] & ~np.isin(chosen, once)])
         return True
 
+    def restart(self, x: np.ndarray, reduced_cost: np.ndarray, candidates: np.ndarray) -> None:
+        """Start the next solve from a feasible point that is no vertex (a node's aggregated
+        point, :mod:`planner.solve.aggregate`): the fixed columns it leaves at a bound their
+        reduced cost agrees with are fixed there, the rest join the working set, which HiGHS
+        then solves from scratch (a node far from every basis this instance has seen)."""
+        state = _fixings(self.full, x, reduced_cost, candidates, self.state != ACTIVE)
+        join = np.flatnonzero((state == ACTIVE) & (self.state != ACTIVE))
+        fixed_at = np.where(state == UPPER, UPPER, LOWER)     # where the joining ones were
+        self.state = np.where(self.state == ACTIVE, ACTIVE, fixed_at).astype(np.int8)
+        self.flipped[:] = False
+        self.restarts += 1
+        self._refresh_rows()
+        self._activate(join)
+        self.highs.clearSolver()
+
+    def vertex_status(self, start: "Start") -> tuple[np.ndarray, np.ndarray]:
+        """The whole program's basis at a node's start (the working set's basis there, every
+        fixed column nonbasic at its bound), as columns' and rows' statuses: the vertex the
+        whole program's HiGHS starts from when sifting hands a node to it."""
+        basis = start.basis
+        status = np.where(start.state == UPPER, int(hp.HighsBasisStatus.kUpper),
+                          int(hp.HighsBasisStatus.kLower)).astype(np.int8)
+        status[self.cols[:len(basis.col_status)]] = np.fromiter(map(int, basis.col_status), np.int8)
+        return status, np.fromiter(map(int, basis.row_status), np.int8)
+
     # ---- the interface the branch and bound uses ---------------------------------------------
     def get_basis(self) -> "Start":
         return Start(self.highs.getBasis(), self.state.copy(), self.flipped.copy())
@@ -222,12 +261,17 @@ class SiftedLp:
 
     def lp(self, fixed: dict[int, float], warm_limit: float | None = None,
            time_left: float = np.inf, cutoff: float = np.inf,
-           max_rounds: int | None = None) -> LpAnswer:
+           max_rounds: int | None = None, flip: bool = True,
+           tolerance: float = PRICE_TOL) -> LpAnswer:
         """The full relaxation with some binaries fixed, solved on the working set.
 
         Returns CUTOFF with a lower bound once that bound reaches ``cutoff`` (the node cannot
         beat the incumbent), and PROBED with a lower bound after ``max_rounds`` unfinished
-        rounds (its ``estimate``: the working set's optimum, an upper bound).
+        rounds (its ``estimate``: the working set's optimum, an upper bound). ``flip``: a
+        column priced out may move to its other bound (from a vertex: a few do); without it
+        every such column joins the working set (from a point that is no vertex, tens of
+        thousands price out at once, and moving them overshoots). ``tolerance``: the reduced
+        cost, in dollars of objective per dollar traded, a fixed column may keep.
         """
         max_rounds = max_rounds or self.max_rounds
         start = time.perf_counter()
@@ -241,13 +285,16 @@ class SiftedLp:
                                     self.node_upper[b])
         for round_ in range(1, self.max_rounds + 1):
             self.rounds += 1
-            state = warm_solve(self.highs, warm_limit, time_left - (time.perf_counter() - start))
+            remaining = time_left - (time.perf_counter() - start)
+            state = warm_solve(self.highs, warm_limit, remaining, cold=not self.starts_over)
+            if state is LpState.TIME_LIMIT and self.starts_over and remaining > (warm_limit or np.inf):
+                return LpAnswer(LpState.PROBED, -np.inf, estimate=np.inf)
             if state is LpState.OPTIMAL:
                 x = self._fixed_values()
                 value = self.highs.getInfo().objective_function_value + self.full.offset + \
                     float(self.cost @ x)
                 rc = self.cost - self.AT @ np.asarray(self.highs.getSolution().row_dual)
-                wrong = self._wrong(rc)
+                wrong = self._wrong(rc, tolerance)
                 if not len(wrong):
                     x[self.cols] = np.asarray(self.highs.getSolution().col_value)
                     return LpAnswer(LpState.OPTIMAL, value, x)
@@ -256,7 +303,7 @@ class SiftedLp:
                     return LpAnswer(LpState.CUTOFF, bound)
                 if round_ >= max_rounds:
                     return LpAnswer(LpState.PROBED, bound, estimate=value)
-                self._move(rc, wrong)
+                self._move(rc, wrong, flip)
             elif state is LpState.INFEASIBLE:
                 if not self._farkas():
                     return LpAnswer(LpState.INFEASIBLE, np.inf)
@@ -271,3 +318,27 @@ def _extreme(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float
     """max of weights · v over lower ≤ v ≤ upper (inf when unbounded in that direction)."""
     up, down = weights > 0, weights < 0
     return float(np.sum(weights[up] * upper[up]) + np.sum(weights[down] * lower[down]))
+
+
+def _fixings(full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray, candidates: np.ndarray,
+             may_fix: np.ndarray) -> np.ndarray:
+    """Each column's state: the candidates ``x`` leaves at a bound their reduced cost agrees
+    with (and ``may_fix`` allows) fixed there, except the ``near_columns`` nearest their
+    threshold; every other column in the working set."""
+    lower, upper = full.lower, full.upper
+    n = len(full.cost)
+    movable = np.zeros(n, dtype=bool)
+    movable[candidates] = (upper[candidates] > lower[candidates]) & np.isfinite(lower[candidates]) \
+        & np.isfinite(upper[candidates])
+    movable &= may_fix
+    low, up = np.where(movable, lower, 0.0), np.where(movable, upper, 0.0)
+    scale = np.maximum(1.0, np.abs(up))
+    at_lower = movable & (x <= low + 1e-9 * scale) & (reduced_cost >= -PRICE_TOL)
+    at_upper = movable & (x >= up - 1e-9 * scale) & (reduced_cost <= PRICE_TOL)
+    state = np.full(n, ACTIVE, dtype=np.int8)
+    state[at_lower], state[at_upper] = LOWER, UPPER
+    fixed = np.flatnonzero(state != ACTIVE)
+    near = fixed[np.argsort(np.abs(reduced_cost[fixed]), kind="stable")[:full.options.near_columns]]
+    state[near] = ACTIVE
+    state[candidates[upper[candidates] == lower[candidates]]] = LOWER   # no room: never moves
+    return state
