@@ -1,4 +1,4 @@
-"""The root relaxation sifted from an aggregated start (planner.solve.aggregate, driver._sifted_root):
+"""The root relaxation sifted from an aggregated start (planner.solve.aggregate, driver.sifted_root):
 the narrow program's point is a feasible point of the whole relaxation, bracketed by its value and
 its Lagrangian bound; the sifted root is the cold root's optimum; its vertex is an optimal basis
 of the whole program; and a solve past its warm limit is given up, not finished cold, where the
@@ -14,7 +14,7 @@ from planner.problem import PlanProblem
 from planner.solve import SolverOptions
 from planner.solve import sifting
 from planner.solve.aggregate import aggregated_point
-from planner.solve.driver import _sifted_root
+from planner.solve.driver import sifted_root
 from planner.solve.highs import HighsLp, basis_status, set_basis_status
 from planner.solve.relaxation import LpState
 from models.synthetic import SyntheticSpec, generate_household
@@ -77,7 +77,7 @@ def test_a_binary_fixed_in_the_narrow_program_is_fixed_in_its_point(book):
 
 def test_the_sifted_root_is_the_cold_root_and_its_vertex_an_optimal_basis(book):
     model, cold, lots, candidates, alike = book
-    root, relax = _sifted_root(model, candidates, lots, alike, 60.0)
+    root, relax = sifted_root(model, candidates, lots, alike, 60.0)
     assert root.state is LpState.OPTIMAL and relax is not None
     assert root.value == pytest.approx(cold.value, abs=1e-6 * max(1.0, abs(cold.value)))
     assert _feasible(model, root.x)

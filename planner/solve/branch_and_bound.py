@@ -30,6 +30,7 @@ class _Node:
     x: np.ndarray | None = None       # its relaxation's solution, once solved
     value: float = np.inf             # its relaxation's optimum once solved, or a lower bound
     estimate: float = np.inf          # a probed node's working-set optimum (an upper bound)
+    rounds: int = 0                   # sifting rounds already spent on it (probing it)
 
 
 def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_x: np.ndarray,
@@ -56,19 +57,24 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
         return time_limit - (time.perf_counter() - start)
 
     def solve_node(node: _Node, rounds: int, settle: bool = True) -> LpState:
-        """Solve a node's relaxation (``settle``: to its end, with the fallback; else a probe of
-        ``rounds`` sifting rounds) and keep what it found on the node."""
-        relax.set_basis(node.start)
-        answer = relax.lp(node.fixed, warm_limit=model.root_seconds + 1.0, time_left=left(),
-                          cutoff=best - abs_gap, max_rounds=rounds)
+        """Solve a node's relaxation (``settle``: to its end, the fallback taking it after
+        ``rounds`` sifting rounds in all; else a probe of ``rounds`` rounds) and keep what it
+        found on the node."""
+        rounds_left = rounds - node.rounds if settle and fallback is not None else rounds
+        answer = None
+        if rounds_left > 0:
+            relax.set_basis(node.start)
+            answer = relax.lp(node.fixed, warm_limit=model.root_seconds + 1.0, time_left=left(),
+                              cutoff=best - abs_gap, max_rounds=rounds_left)
         if settle and fallback is not None and \
-                answer.state in (LpState.PROBED, LpState.ERROR):
+                (answer is None or answer.state in (LpState.PROBED, LpState.ERROR)):
             # Sifting did not settle (the node is far from its parent).
             answer = fallback(node.fixed, left(), best - abs_gap)
         if answer.state is LpState.OPTIMAL:
             node.x, node.value, node.start = answer.x, answer.value, relax.get_basis()
         elif answer.state is LpState.PROBED:     # a lower bound, and its progress kept for later
             node.value, node.start, node.estimate = answer.value, relax.get_basis(), answer.estimate
+            node.rounds += rounds_left
         return answer.state
 
     while heap:

@@ -54,7 +54,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     relax = None
     if sift and alike is not None and options.root_run > 1 and not links and not len(model.integer) \
             and len(model.binary) <= options.max_binaries:
-        root, relax = _beside(lambda: _sifted_root(model, candidates, model.columns_of_vector(sift[0]),
+        root, relax = _beside(lambda: sifted_root(model, candidates, model.columns_of_vector(sift[0]),
                                                    alike, left), meanwhile)
         if relax is None:     # the narrow program had no optimum: the whole one, cold
             root = model.root(time_left=options.time_limit_s - (time.perf_counter() - start))
@@ -116,7 +116,7 @@ def _beside(task: Callable[[], object], meanwhile: Callable[[], object] | None):
         return result.result()
 
 
-def _sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike: np.ndarray,
+def sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike: np.ndarray,
                  time_left: float) -> tuple[LpAnswer, SiftedLp | None]:
     """The root relaxation sifted from an aggregated start, and the sifted LP that solved it
     (None where the narrow program had no optimum). From a point that is no vertex every

@@ -29,7 +29,7 @@ from .relaxation import LpAnswer, LpState
 
 LOWER, UPPER, ACTIVE = 0, 1, 2
 PRICE_TOL = 1e-7          # HiGHS's own dual feasibility tolerance
-ROOT_PRICE_TOL = 1e-9     # a root sifted from a point that is no vertex (driver._sifted_root)
+ROOT_PRICE_TOL = 1e-9     # a root sifted from a point that is no vertex (driver.sifted_root)
 
 
 @dataclass(frozen=True)
