@@ -1,19 +1,23 @@
 """The root relaxation sifted from an aggregated start (planner.solve.aggregate, driver.sifted_root):
 the narrow program's point is a feasible point of the whole relaxation, bracketed by its value and
-its Lagrangian bound; the sifted root is the cold root's optimum; its vertex is an optimal basis
-of the whole program; and a solve past its warm limit is given up, not finished cold, where the
-branch and bound starts a node over."""
+its Lagrangian bound; runs halve where a narrow program has no solution, and its Farkas ray may
+prove the whole one has none; the sifted root is the cold root's optimum; its vertex is an
+optimal basis of the whole program; and a solve past its warm limit is given up, not finished
+cold, where the branch and bound starts a node over."""
 from __future__ import annotations
 
+import cvxpy as cp
 import highspy as hp
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from planner import load_household
 from planner.problem import PlanProblem
 from planner.solve import SolverOptions
 from planner.solve import sifting
-from planner.solve.aggregate import aggregated_point
+from planner.solve.sifting import proves_infeasible
+from planner.solve.aggregate import Point, aggregated_point
 from planner.solve.driver import sifted_root
 from planner.solve.highs import HighsLp, basis_status, set_basis_status
 from planner.solve.relaxation import LpState
@@ -111,3 +115,37 @@ def test_a_solve_past_its_warm_limit_is_given_up_where_nodes_start_over(book, mo
     assert given_up.state is LpState.PROBED and given_up.value == -np.inf
     relax.starts_over = False
     assert relax.lp({}, warm_limit=1.0, time_left=100.0).state is LpState.TIME_LIMIT
+
+
+# ---- narrow programs with no solution ------------------------------------------------------------
+def _toy(constraint) -> tuple[HighsLp, np.ndarray]:
+    """Eight lots of one holding, 0 ≤ x ≤ 1, one constraint: the whole program and its columns."""
+    x = cp.Variable(8, bounds=[0, 1])
+    problem = cp.Problem(cp.Minimize(cp.sum(x)), [constraint(x)])
+    model = HighsLp(problem, SolverOptions())
+    return model, model.columns_of_vector(x)
+
+
+def test_runs_halve_until_a_narrow_program_has_a_solution():
+    # x0 − x2 ≥ 1: lots 0 and 2 in one run (of 8 or 4) move alike and cannot; in pairs they can.
+    model, lots = _toy(lambda x: x[0] - x[2] >= 1)
+    point = aggregated_point(model, lots, np.zeros(8, dtype=int), RUN)
+    assert isinstance(point, Point) and _feasible(model, point.x)
+    assert point.x[lots[0]] == pytest.approx(1.0) and point.x[lots[2]] == pytest.approx(0.0)
+    # lots 0 and 1 share every run, down to pairs: no narrow program has a solution
+    model, lots = _toy(lambda x: x[0] - x[1] >= 1)
+    assert aggregated_point(model, lots, np.zeros(8, dtype=int), RUN) is None
+
+
+def test_a_narrow_programs_farkas_ray_proves_the_whole_one_infeasible():
+    model, lots = _toy(lambda x: cp.sum(x) >= 9)      # eight lots of at most 1 each
+    assert aggregated_point(model, lots, np.zeros(8, dtype=int), RUN) is LpState.INFEASIBLE
+
+
+def test_a_farkas_certificate_is_checked_against_the_whole_box():
+    A = sp.csc_matrix(np.ones((1, 2)))
+    lower, upper = np.zeros(2), np.ones(2)
+    for y in (np.array([1.0]), np.array([-1.0])):       # either sign of the ray
+        assert proves_infeasible(A, y, lower, upper, np.array([3.0]), np.array([np.inf]))
+        assert not proves_infeasible(A, y, lower, upper, np.array([2.0]), np.array([np.inf]))
+        assert proves_infeasible(A, y, lower, upper, np.array([-np.inf]), np.array([-1.0]))

@@ -56,7 +56,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
             and len(model.binary) <= options.max_binaries:
         root, relax = _beside(lambda: sifted_root(model, candidates, model.columns_of_vector(sift[0]),
                                                    alike, left), meanwhile)
-        if relax is None:     # the narrow program had no optimum: the whole one, cold
+        if relax is None and root.state is not LpState.INFEASIBLE:   # no narrow optimum: cold
             root = model.root(time_left=options.time_limit_s - (time.perf_counter() - start))
     else:
         root = _beside(lambda: model.root(time_left=left), meanwhile)
@@ -119,13 +119,16 @@ def _beside(task: Callable[[], object], meanwhile: Callable[[], object] | None):
 def sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike: np.ndarray,
                  time_left: float) -> tuple[LpAnswer, SiftedLp | None]:
     """The root relaxation sifted from an aggregated start, and the sifted LP that solved it
-    (None where the narrow program had no optimum). From a point that is no vertex every
+    (None where no narrow program had an optimum; the root INFEASIBLE where a narrow program's
+    Farkas ray proves the whole one infeasible). From a point that is no vertex every
     column priced out joins the working set, at a tolerance (1e-9) under which the sum of the
     reduced costs left over the lots' dollars stays below a cent (1e-7: $19.50 on a 1e6-lot
     book's root)."""
     start = time.perf_counter()
     options = model.options
     point = aggregated_point(model, lots, alike, options.root_run)
+    if point is LpState.INFEASIBLE:
+        return LpAnswer(LpState.INFEASIBLE, np.inf), None
     if point is None:
         return LpAnswer(LpState.ERROR, np.inf), None
     relax = SiftedLp.from_point(model, point.x, point.reduced_cost, candidates)
@@ -168,7 +171,9 @@ def _restart(model: HighsLp, relax: SiftedLp, candidates: np.ndarray, lots: np.n
     def solve(fixed: dict[int, float], time_left: float, cutoff: float) -> LpAnswer:
         started = time.perf_counter()
         point = aggregated_point(model, lots, alike, model.options.root_run, fixed)
-        if point is None:     # no narrow optimum (often: no solution): sifting's Farkas steps
+        if point is LpState.INFEASIBLE:
+            return LpAnswer(LpState.INFEASIBLE, np.inf)
+        if point is None:     # no narrow optimum: sifting's Farkas steps
             answer = relax.lp(fixed, time_left=time_left - (time.perf_counter() - started),
                               cutoff=cutoff)
         elif point.bound >= cutoff:

@@ -104,10 +104,14 @@ def warm_solve(highs: hp.Highs, warm_limit: float | None, time_left: float,
     highs.run()
     status = highs.getModelStatus()
     if status == hp.HighsModelStatus.kUnknown:
-        # Simplex stopped without a verdict (seen from a warm basis after bounds changed far):
-        # once more from scratch.
-        highs.clearSolver()
+        # Dual simplex stopped without a verdict, cycling on bad basis changes (seen on a
+        # working set of a 5e5-lot book's node, from its last basis and from scratch alike):
+        # once more by primal simplex, from where it stopped.
+        strategy = highs.getOptionValue("simplex_strategy")      # highspy 1.16: (status, value)
+        strategy = strategy[-1] if isinstance(strategy, tuple) else strategy
+        highs.setOptionValue("simplex_strategy", 4)
         highs.run()
+        highs.setOptionValue("simplex_strategy", strategy)
         status = highs.getModelStatus()
     if status == hp.HighsModelStatus.kTimeLimit and time_left > limit and cold:
         highs.clearSolver()

@@ -342,3 +342,16 @@ def _fixings(full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray, candidates:
     state[near] = ACTIVE
     state[candidates[upper[candidates] == lower[candidates]]] = LOWER   # no room: never moves
     return state
+
+
+def proves_infeasible(A, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
+                      row_upper: np.ndarray) -> bool:
+    """Whether the ray ``y`` (either sign) is a Farkas certificate for rows ``row_lower ≤ Ax ≤
+    row_upper`` over ``lower ≤ x ≤ upper``: yᵀAx cannot reach what the row bounds ask of it."""
+    d = A.T @ y
+    for sign in (1.0, -1.0):
+        reach = _extreme(sign * d, lower, upper)
+        need = -_extreme(-sign * y, row_lower, row_upper)
+        if np.isfinite(need) and reach < need - 1e-9 * max(1.0, abs(need)):
+            return True
+    return False
