@@ -12,8 +12,8 @@ from dataclasses import replace
 import cvxpy as cp
 import numpy as np
 
-from .branch_and_bound import branch_and_bound
 from .aggregate import aggregated_point
+from .branch_and_bound import branch_and_bound
 from .highs import HighsLp, set_basis_status
 from .options import Method, SolverOptions
 from .relaxation import LpAnswer, LpState, SolverAnswer
