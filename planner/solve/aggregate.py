@@ -13,13 +13,14 @@ those books, ``benchmarks/sifted_root.py``).
 """
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 import highspy as hp
 import numpy as np
 import scipy.sparse as sp
 
-from .highs import HighsLp, new_highs
+from .highs import HighsLp, new_highs, set_time_limit
 from .relaxation import LpState
 from .sifting import proves_infeasible
 
@@ -33,7 +34,8 @@ class Point(NamedTuple):
 
 
 def aggregated_point(model: HighsLp, columns: np.ndarray, labels: np.ndarray, run: int,
-                     fixed: dict[int, float] | None = None) -> Point | LpState | None:
+                     fixed: dict[int, float] | None = None,
+                     time_left: float = np.inf) -> Point | LpState | None:
     """A feasible point of ``model``'s relaxation (with the binaries in ``fixed`` fixed);
     INFEASIBLE where a narrow program's Farkas ray proves the whole one has none; None if no
     narrow program has an optimum (the whole one may still have one).
@@ -43,10 +45,12 @@ def aggregated_point(model: HighsLp, columns: np.ndarray, labels: np.ndarray, ru
     A run sells all its lots in the same share, which a node's fixings can make impossible
     where single lots are not (a 5e5-lot book's node: infeasible in runs of 8 and of 4, 0.2 s
     each; optimal in runs of 2, 0.5 s, its bound within 0.001% of the node's optimum; sifting
-    on from the parent there took 17 s): then runs half as long, down to pairs.
+    on from the parent there took 17 s): then runs half as long, down to pairs. All of it
+    within ``time_left`` seconds (None once they are spent).
     """
-    while run > 1:
-        point = _narrow_point(model, columns, labels, run, fixed)
+    deadline = time.perf_counter() + time_left
+    while run > 1 and time.perf_counter() < deadline:
+        point = _narrow_point(model, columns, labels, run, fixed, deadline - time.perf_counter())
         if point is not None:
             return point
         run //= 2
@@ -54,7 +58,7 @@ def aggregated_point(model: HighsLp, columns: np.ndarray, labels: np.ndarray, ru
 
 
 def _narrow_point(model: HighsLp, columns: np.ndarray, labels: np.ndarray, run: int,
-                  fixed: dict[int, float] | None) -> Point | LpState | None:
+                  fixed: dict[int, float] | None, time_left: float) -> Point | LpState | None:
     """:func:`aggregated_point` for one run length."""
     lower, upper, A = model.lower.copy(), model.upper.copy(), model.A
     if fixed:
@@ -85,6 +89,7 @@ def _narrow_point(model: HighsLp, columns: np.ndarray, labels: np.ndarray, run: 
                     model.row_lower - shift, model.row_upper - shift,
                     narrow.indptr.astype(np.int32), narrow.indices.astype(np.int32), narrow.data,
                     np.zeros(narrow.shape[1], np.int32))
+    set_time_limit(highs, time_left)
     highs.run()
     status = highs.getModelStatus()
     if status == hp.HighsModelStatus.kInfeasible:

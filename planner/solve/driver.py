@@ -126,7 +126,7 @@ def sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike:
     book's root)."""
     start = time.perf_counter()
     options = model.options
-    point = aggregated_point(model, lots, alike, options.root_run)
+    point = aggregated_point(model, lots, alike, options.root_run, time_left=time_left)
     if point is LpState.INFEASIBLE:
         return LpAnswer(LpState.INFEASIBLE, np.inf), None
     if point is None:
@@ -170,7 +170,7 @@ def _restart(model: HighsLp, relax: SiftedLp, candidates: np.ndarray, lots: np.n
 
     def solve(fixed: dict[int, float], time_left: float, cutoff: float) -> LpAnswer:
         started = time.perf_counter()
-        point = aggregated_point(model, lots, alike, model.options.root_run, fixed)
+        point = aggregated_point(model, lots, alike, model.options.root_run, fixed, time_left)
         if point is LpState.INFEASIBLE:
             return LpAnswer(LpState.INFEASIBLE, np.inf)
         if point is None:     # no narrow optimum: sifting's Farkas steps
