@@ -1,6 +1,6 @@
-"""A command that solves imports cvxpy in its own process without scipy.stats (planner.cli.
-startup): the one function cvxpy takes from it works, loading it on first call; anything else
-loads it at once; a later `import scipy.stats` finds the real module. Fresh processes: each
+"""A command that solves imports cvxpy in its own process without scipy.stats and scipy.optimize
+(planner.cli.startup): the one function cvxpy takes from them works, loading it on first call;
+anything else loads it at once; a later import finds the real module. Fresh processes: each
 case depends on what the process has imported."""
 from __future__ import annotations
 
@@ -20,18 +20,26 @@ def run(code: str) -> list[str]:
 
 def test_cvxpy_imports_without_scipy_stats_and_its_entropy_still_works():
     out = run("import sys\nfrom planner.cli.startup import import_cvxpy\nimport_cvxpy()\n"
-              "print('cvxpy' in sys.modules, 'scipy.stats' in sys.modules)\n"
+              "print('cvxpy' in sys.modules, 'scipy.stats' in sys.modules, 'scipy.optimize' in sys.modules)\n"
               "from cvxpy.atoms.quantum_rel_entr import entropy\n"
               "value = entropy([0.2, 0.8])\n"
               "import scipy.stats\n"
               "print(value == scipy.stats.entropy([0.2, 0.8]), hasattr(scipy.stats, 'norm'),\n"
               "      type(sys.modules['scipy.stats']).__name__)\n")
-    assert out == ["True", "False", "True", "True", "module"]
+    assert out == ["True", "False", "False", "True", "True", "module"]
+
+
+def test_cvxpy_still_knows_its_scipy_solver_and_scipy_optimize_loads_for_real():
+    out = run("import sys\nfrom planner.cli.startup import import_cvxpy\nimport_cvxpy()\n"
+              "import cvxpy\nprint('scipy.optimize' in sys.modules, 'SCIPY' in __import__('cvxpy.reductions.solvers.defines', fromlist=['x']).INSTALLED_SOLVERS)\n"
+              "from scipy import optimize\n"
+              "print(optimize.linprog([1.0], bounds=[(2.0, 3.0)]).x[0], type(optimize).__name__)\n")
+    assert out == ["False", "True", "2.0", "module"]
 
 
 def test_any_other_name_asked_of_the_stand_in_loads_the_real_module():
     out = run("import sys\nfrom planner.cli import startup\n"
-              "stand_in = startup._StatsOnFirstUse('scipy.stats')\n"
+              "stand_in = startup._OnFirstUse('scipy.stats')\n"
               "sys.modules['scipy.stats'] = stand_in\n"
               "norm = stand_in.norm\n"
               "print(norm.__module__.startswith('scipy.stats'), sys.modules['scipy.stats'] is stand_in)\n")
@@ -44,10 +52,21 @@ def test_nothing_is_done_when_cvxpy_is_imported_already():
     assert out == ["True"]
 
 
-def test_a_plan_command_process_never_loads_scipy_stats():
+def test_a_plan_command_process_never_loads_the_deferred_modules():
     """The saving holds only while nothing else of a plan asks for scipy.stats."""
-    out = run("import contextlib, io, sys, tempfile\nfrom planner.cli import main\n"
+    out = run("import contextlib, io, sys, tempfile\nfrom planner.cli import main, startup\n"
               f"sys.argv = ['planner', 'plan', {str(SCENARIO)!r}, '--out', tempfile.mkdtemp()]\n"
               "with contextlib.redirect_stdout(io.StringIO()):\n    assert main() == 0\n"
-              "print('cvxpy' in sys.modules, 'scipy.stats' in sys.modules)\n")
-    assert out == ["True", "False"]
+              "print('cvxpy' in sys.modules, *(name in sys.modules for name in startup.DEFERRED))\n")
+    assert out == ["True", "False", "False", "False"]
+
+
+def test_the_atoms_taking_scipy_special_functions_still_evaluate():
+    out = run("import sys\nfrom planner.cli.startup import import_cvxpy\nimport_cvxpy()\n"
+              "print('scipy.special' in sys.modules)\n"
+              "import numpy as np, cvxpy as cp, scipy.special as sc\n"
+              "x, y = np.array([0.25, 0.5]), np.array([0.5, 0.25])\n"
+              "print(np.allclose(cp.entr(x).value, sc.entr(x)), np.allclose(cp.kl_div(x, y).value, sc.kl_div(x, y)),\n"
+              "      np.allclose(cp.rel_entr(x, y).value, sc.rel_entr(x, y)),\n"
+              "      np.isclose(cp.log_sum_exp(x).value, sc.logsumexp(x)))\n")
+    assert out == ["False", "True", "True", "True", "True"]
