@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 import models  # noqa: E402
 from planner.problem import PlanProblem  # noqa: E402
+from planner.solve.aggregate import Aggregation  # noqa: E402
 from planner.solve.driver import sifted_root  # noqa: E402
 from planner.solve.highs import HighsLp  # noqa: E402
 
@@ -53,7 +54,8 @@ def measure(book: Path, run: int) -> None:
         if way == "cold":
             answers[way], relax = model.root(time_left=600.0), None
         else:
-            answers[way], relax = sifted_root(model, candidates, lots, problem.layout.sell_holding, 600.0)
+            aggregation = Aggregation(model, lots, problem.layout.sell_holding, run)
+            answers[way], relax = sifted_root(model, candidates, aggregation, 600.0)
         timings[way] = time.perf_counter() - started
         stats = relax.stats if relax is not None else {}
     cold, sifted = answers["cold"], answers["sifted"]

@@ -17,7 +17,7 @@ from planner.problem import PlanProblem
 from planner.solve import SolverOptions
 from planner.solve import sifting
 from planner.solve.sifting import proves_infeasible
-from planner.solve.aggregate import Point, aggregated_point
+from planner.solve.aggregate import Aggregation, Point
 from planner.solve.driver import sifted_root
 from planner.solve.highs import HighsLp, basis_status, set_basis_status
 from planner.solve.relaxation import LpState
@@ -52,7 +52,7 @@ def _feasible(model: HighsLp, x: np.ndarray) -> bool:
 
 def test_the_aggregated_point_is_feasible_and_brackets_the_root(book):
     model, cold, lots, _, alike = book
-    point = aggregated_point(model, lots, alike, RUN)
+    point = Aggregation(model, lots, alike, RUN).point()
     assert point is not None and _feasible(model, point.x)
     # Its value is its objective, computed here from the point itself; a restriction's optimum
     # lies above the whole relaxation's, the same duals' Lagrangian bound below it.
@@ -74,14 +74,14 @@ def test_a_binary_fixed_in_the_narrow_program_is_fixed_in_its_point(book):
     model, _, lots, _, alike = book
     b = int(model.binary[0])
     for value in (0.0, 1.0):
-        point = aggregated_point(model, lots, alike, RUN, {b: value})
+        point = Aggregation(model, lots, alike, RUN).point({b: value})
         if point is not None:
             assert point.x[b] == value and _feasible(model, point.x)
 
 
 def test_the_sifted_root_is_the_cold_root_and_its_vertex_an_optimal_basis(book):
     model, cold, lots, candidates, alike = book
-    root, relax = sifted_root(model, candidates, lots, alike, 60.0)
+    root, relax = sifted_root(model, candidates, Aggregation(model, lots, alike, RUN), 60.0)
     assert root.state is LpState.OPTIMAL and relax is not None
     assert root.value == pytest.approx(cold.value, abs=1e-6 * max(1.0, abs(cold.value)))
     assert _feasible(model, root.x)
@@ -108,7 +108,7 @@ def test_basis_statuses_go_through_highs_basis_file(book):
 
 def test_a_solve_past_its_warm_limit_is_given_up_where_nodes_start_over(book, monkeypatch):
     model, _, lots, candidates, alike = book
-    point = aggregated_point(model, lots, alike, RUN)
+    point = Aggregation(model, lots, alike, RUN).point()
     monkeypatch.setattr(sifting, "warm_solve", lambda *args, **kwargs: LpState.TIME_LIMIT)
     relax = sifting.SiftedLp.from_point(model, point.x, point.reduced_cost, candidates)
     given_up = relax.lp({}, warm_limit=1.0, time_left=100.0)
@@ -129,17 +129,17 @@ def _toy(constraint) -> tuple[HighsLp, np.ndarray]:
 def test_runs_halve_until_a_narrow_program_has_a_solution():
     # x0 − x2 ≥ 1: lots 0 and 2 in one run (of 8 or 4) move alike and cannot; in pairs they can.
     model, lots = _toy(lambda x: x[0] - x[2] >= 1)
-    point = aggregated_point(model, lots, np.zeros(8, dtype=int), RUN)
+    point = Aggregation(model, lots, np.zeros(8, dtype=int), RUN).point()
     assert isinstance(point, Point) and _feasible(model, point.x)
     assert point.x[lots[0]] == pytest.approx(1.0) and point.x[lots[2]] == pytest.approx(0.0)
     # lots 0 and 1 share every run, down to pairs: no narrow program has a solution
     model, lots = _toy(lambda x: x[0] - x[1] >= 1)
-    assert aggregated_point(model, lots, np.zeros(8, dtype=int), RUN) is None
+    assert Aggregation(model, lots, np.zeros(8, dtype=int), RUN).point() is None
 
 
 def test_a_narrow_programs_farkas_ray_proves_the_whole_one_infeasible():
     model, lots = _toy(lambda x: cp.sum(x) >= 9)      # eight lots of at most 1 each
-    assert aggregated_point(model, lots, np.zeros(8, dtype=int), RUN) is LpState.INFEASIBLE
+    assert Aggregation(model, lots, np.zeros(8, dtype=int), RUN).point() is LpState.INFEASIBLE
 
 
 def test_a_farkas_certificate_is_checked_against_the_whole_box():

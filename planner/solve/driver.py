@@ -12,7 +12,7 @@ from dataclasses import replace
 import cvxpy as cp
 import numpy as np
 
-from .aggregate import aggregated_point
+from .aggregate import Aggregation
 from .branch_and_bound import branch_and_bound
 from .highs import HighsLp, set_basis_status
 from .options import Method, SolverOptions
@@ -54,8 +54,8 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     relax = None
     if sift and alike is not None and options.root_run > 1 and not links and not len(model.integer) \
             and len(model.binary) <= options.max_binaries:
-        root, relax = _beside(lambda: sifted_root(model, candidates, model.columns_of_vector(sift[0]),
-                                                   alike, left), meanwhile)
+        aggregation = Aggregation(model, model.columns_of_vector(sift[0]), alike, options.root_run)
+        root, relax = _beside(lambda: sifted_root(model, candidates, aggregation, left), meanwhile)
         if relax is None and root.state is not LpState.INFEASIBLE:   # no narrow optimum: cold
             root = model.root(time_left=options.time_limit_s - (time.perf_counter() - start))
     else:
@@ -86,7 +86,7 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
             relax = SiftedLp.after_root(model, root.x, model.reduced_costs(), candidates)
             fallback, node_options = _from_vertex(model, model.set_basis, model.get_basis()), options
         else:
-            fallback = _restart(model, relax, candidates, model.columns_of_vector(sift[0]), alike)
+            fallback = _restart(model, relax, candidates, aggregation)
             node_options = replace(options, node_rounds=options.restart_rounds)
         answer = branch_and_bound(model, relax, root.value, root.x, node_options, start,
                                   model.columns_of(list(priority)), fallback=fallback)
@@ -116,8 +116,8 @@ def _beside(task: Callable[[], object], meanwhile: Callable[[], object] | None):
         return result.result()
 
 
-def sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike: np.ndarray,
-                 time_left: float) -> tuple[LpAnswer, SiftedLp | None]:
+def sifted_root(model: HighsLp, candidates: np.ndarray, aggregation: Aggregation,
+                time_left: float) -> tuple[LpAnswer, SiftedLp | None]:
     """The root relaxation sifted from an aggregated start, and the sifted LP that solved it
     (None where no narrow program had an optimum; the root INFEASIBLE where a narrow program's
     Farkas ray proves the whole one infeasible). From a point that is no vertex every
@@ -126,7 +126,7 @@ def sifted_root(model: HighsLp, candidates: np.ndarray, lots: np.ndarray, alike:
     book's root)."""
     start = time.perf_counter()
     options = model.options
-    point = aggregated_point(model, lots, alike, options.root_run, time_left=time_left)
+    point = aggregation.point(time_left=time_left)
     if point is LpState.INFEASIBLE:
         return LpAnswer(LpState.INFEASIBLE, np.inf), None
     if point is None:
@@ -150,8 +150,7 @@ def _from_vertex(model: HighsLp, set_basis: Callable, vertex: object) -> Fallbac
     return solve
 
 
-def _restart(model: HighsLp, relax: SiftedLp, candidates: np.ndarray, lots: np.ndarray,
-             alike: np.ndarray) -> Fallback:
+def _restart(model: HighsLp, relax: SiftedLp, candidates: np.ndarray, aggregation: Aggregation) -> Fallback:
     """A node sifting did not settle, sifted again from its own aggregated point, as the root
     was, once that point's Lagrangian bound has not already pruned it. Far from its parent (a
     sign binary fixed the other way), one sifting round there took 3-64 s on a 1e6-lot book,
@@ -170,7 +169,7 @@ def _restart(model: HighsLp, relax: SiftedLp, candidates: np.ndarray, lots: np.n
 
     def solve(fixed: dict[int, float], time_left: float, cutoff: float) -> LpAnswer:
         started = time.perf_counter()
-        point = aggregated_point(model, lots, alike, model.options.root_run, fixed, time_left)
+        point = aggregation.point(fixed, time_left)
         if point is LpState.INFEASIBLE:
             return LpAnswer(LpState.INFEASIBLE, np.inf)
         if point is None:     # no narrow optimum: sifting's Farkas steps
