@@ -35,8 +35,8 @@ class _Node:
 
 def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_x: np.ndarray,
                      options: SolverOptions, start: float, priority: np.ndarray,
-                     fallback: Callable[[dict[int, float], float, float], LpAnswer] | None = None
-                     ) -> SolverAnswer:
+                     fallback: Callable[[dict[int, float], float, float], LpAnswer] | None = None,
+                     probes_count: bool = False) -> SolverAnswer:
     """Best-first search with diving: a node is solved when popped (children inherit the
     parent's bound), ties go to the deepest node, and the child in the direction the
     relaxation leans (or, for a priority binary, the one that looks better) is taken first,
@@ -44,7 +44,8 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
 
     ``relax`` solves the nodes' relaxations (``model`` itself or a :class:`SiftedLp` of it);
     ``model`` holds the whole program for HiGHS's MIP fallback; ``fallback(fixed, time_left,
-    cutoff)`` solves a node sifting did not settle in ``options.node_rounds`` rounds. A node
+    cutoff)`` solves a node sifting did not settle in ``options.node_rounds`` rounds (with
+    ``probes_count``, where the fallback is cheap, a probe's rounds among them). A node
     never starts from whatever node was solved last but from its parent's basis: after a
     sibling that moved far, that is the difference between 0.4 s and 140 s at 1e6 lots."""
     abs_gap, time_limit, tol = options.abs_gap, options.time_limit_s, options.integrality_tol
@@ -60,12 +61,12 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
         """Solve a node's relaxation (``settle``: to its end, the fallback taking it after
         ``rounds`` sifting rounds in all; else a probe of ``rounds`` rounds) and keep what it
         found on the node."""
-        rounds_left = rounds - node.rounds if settle and fallback is not None else rounds
+        rounds_left = rounds - node.rounds if settle and probes_count else rounds
         answer = None
-        if rounds_left > 0:
+        if rounds_left > 0 or fallback is None:
             relax.set_basis(node.start)
             answer = relax.lp(node.fixed, warm_limit=model.root_seconds + 1.0, time_left=left(),
-                              cutoff=best - abs_gap, max_rounds=rounds_left)
+                              cutoff=best - abs_gap, max_rounds=max(rounds_left, 1))
         if settle and fallback is not None and \
                 (answer is None or answer.state in (LpState.PROBED, LpState.ERROR)):
             # Sifting did not settle (the node is far from its parent).

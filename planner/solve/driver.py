@@ -84,12 +84,14 @@ def solve(problem: cp.Problem, options: SolverOptions, priority: list[cp.Variabl
     elif sift:
         if relax is None:
             relax = SiftedLp.after_root(model, root.x, model.reduced_costs(), candidates)
-            fallback, node_options = _from_vertex(model, model.set_basis, model.get_basis()), options
-        else:
+            fallback, node_options, probes_count = \
+                _from_vertex(model, model.set_basis, model.get_basis()), options, False
+        else:   # restarts are cheap: a probed node goes straight to its restart
             fallback = _restart(model, relax, candidates, aggregation)
-            node_options = replace(options, node_rounds=options.restart_rounds)
+            node_options, probes_count = replace(options, node_rounds=options.restart_rounds), True
         answer = branch_and_bound(model, relax, root.value, root.x, node_options, start,
-                                  model.columns_of(list(priority)), fallback=fallback)
+                                  model.columns_of(list(priority)), fallback=fallback,
+                                  probes_count=probes_count)
         answer = replace(answer, sifting=relax.stats)
     else:
         answer = branch_and_bound(model, model, root.value, root.x, options, start,
