@@ -4,6 +4,8 @@ SolverOptions the problem hands in, and the branch and bound returning its solut
 from __future__ import annotations
 
 import dataclasses
+import time
+from types import SimpleNamespace
 
 import cvxpy as cp
 import highspy as hp
@@ -12,7 +14,9 @@ import pytest
 
 from planner.problem import PlanProblem
 from planner.solve import LpState, Method, SolverOptions, solve
+from planner.solve.branch_and_bound import branch_and_bound
 from planner.solve.highs import HighsLp, lp_state
+from planner.solve.relaxation import LpAnswer
 from planner.solve.sifting import SiftedLp
 
 VALUE = np.array([5.0, 4.0, 3.0])
@@ -138,6 +142,36 @@ def test_branch_and_bound_returns_its_solution_in_the_answer():
     chosen = answer.x[model.columns_of_vector(z)]
     assert np.allclose(chosen, [1.0, 0.0, 1.0]) and answer.objective == pytest.approx(0.0)
     assert answer.gap <= 1e-9
+
+
+class _ScriptedRelaxation:
+    """A relaxation whose nodes answer as scripted (fixings -> value, x): the tree's shape
+    decided here, not by an LP."""
+
+    def __init__(self, answers: dict[tuple, tuple[float, list[float]]]) -> None:
+        self.answers = answers
+
+    def lp(self, fixed, warm_limit=None, time_left=np.inf, cutoff=np.inf, max_rounds=1) -> LpAnswer:
+        value, x = self.answers[tuple(sorted(fixed.items()))]
+        return LpAnswer(LpState.OPTIMAL, value, np.array(x))
+
+    def get_basis(self):
+        return None
+
+    def set_basis(self, start) -> None:
+        pass
+
+
+def test_a_node_let_go_within_the_gap_bounds_what_is_proven():
+    """Root 0 with both binaries at 0.5; the child z0 = 0 is a leaf of 10, then the child z0 = 1
+    solves to 7 (fractional): within the gap of 5 it is let go, but the plan is proven only
+    within 10 − 7 = 3 (a leaf under it may reach 7), not 0."""
+    model = SimpleNamespace(binary=np.array([0, 1]), root_seconds=0.0)
+    relax = _ScriptedRelaxation({((0, 0.0),): (10.0, [0.0, 0.0]), ((0, 1.0),): (7.0, [1.0, 0.5])})
+    answer = branch_and_bound(model, relax, 0.0, np.array([0.5, 0.5]), SolverOptions(abs_gap=5.0),
+                              time.perf_counter(), np.zeros(0, dtype=np.int64))
+    assert answer.status is LpState.OPTIMAL and answer.objective == 10.0
+    assert answer.bound == 7.0 and answer.gap == 3.0
 
 
 def test_past_the_node_limit_highs_mip_takes_over_and_still_answers():

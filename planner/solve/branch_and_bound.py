@@ -52,6 +52,9 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
     best, best_x = np.inf, None
     heap = [(root_value, 0, 0, _Node({}, None, root_x, root_value))]   # (bound, -depth, order, node)
     counter, nodes, proven = 1, 0, np.inf
+    # The smallest bound of a node let go within the gap (its bound short of the incumbent by
+    # less than abs_gap): what is proven of the plan is no more than that.
+    pruned = np.inf
     is_priority = np.isin(model.binary, priority)
 
     def left() -> float:
@@ -76,6 +79,8 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
         elif answer.state is LpState.PROBED:     # a lower bound, and its progress kept for later
             node.value, node.start, node.estimate = answer.value, relax.get_basis(), answer.estimate
             node.rounds += rounds_left
+        elif answer.state is LpState.CUTOFF:     # a lower bound within the gap of the incumbent
+            node.value = answer.value
         return answer.state
 
     while heap:
@@ -92,10 +97,13 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
                 break
             if state is LpState.ERROR:        # never pruned unsolved: HiGHS's MIP takes the rest
                 heapq.heappush(heap, (bound, neg_depth, counter, node))
-                return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap)
+                return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap, pruned)
+            if state is LpState.CUTOFF:
+                pruned = min(pruned, node.value)
             if state is not LpState.OPTIMAL:
                 continue
         if node.value >= best - abs_gap:
+            pruned = min(pruned, node.value)
             continue
         x = node.x
         frac = _fractionality(x, model.binary)
@@ -105,7 +113,7 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
             continue
         if nodes >= options.node_limit or left() < 0:
             heapq.heappush(heap, (node.value, neg_depth, counter, node))
-            return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap)
+            return _hand_over(model, heap, best, best_x, nodes, left(), abs_gap, pruned)
         open_ = frac > tol
         pick = open_ & is_priority if (open_ & is_priority).any() else open_
         k = int(np.argmax(np.where(pick, frac, -1.0)))
@@ -134,6 +142,8 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
                     bounds[i] = max(node.value, child.value)
                     estimates.append(child.estimate)
                 elif state in (LpState.CUTOFF, LpState.INFEASIBLE):
+                    if state is LpState.CUTOFF:
+                        pruned = min(pruned, child.value)
                     bounds[i] = np.inf
                     estimates.append(np.inf)
                 else:                   # time limit or error: left for when it is popped
@@ -147,17 +157,19 @@ def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_
         for i, (child, b) in enumerate(zip(children, bounds)):
             if b < best - abs_gap:
                 heapq.heappush(heap, (key, neg_depth - 1, counter + i, child))
+            elif b < np.inf:
+                pruned = min(pruned, b)
         counter += 2
     if heap:   # stopped by the time limit with nodes still open
-        lower = min(b for b, *_ in heap)
+        lower = min(min(b for b, *_ in heap), pruned)
         if best_x is None:
             return SolverAnswer(LpState.TIME_LIMIT, np.inf, lower, 0.0, nodes, Method.BRANCH_AND_BOUND)
         return SolverAnswer(LpState.TIME_LIMIT, best, min(best, lower), 0.0, nodes,
                             Method.BRANCH_AND_BOUND, best_x)
     if best_x is None:
         return SolverAnswer(LpState.INFEASIBLE, np.inf, np.inf, 0.0, nodes, Method.BRANCH_AND_BOUND)
-    return SolverAnswer(LpState.OPTIMAL, best, min(best, proven), 0.0, nodes, Method.BRANCH_AND_BOUND,
-                        best_x)
+    return SolverAnswer(LpState.OPTIMAL, best, min(best, proven, pruned), 0.0, nodes,
+                        Method.BRANCH_AND_BOUND, best_x)
 
 
 def _fractionality(x: np.ndarray, binary: np.ndarray) -> np.ndarray:
@@ -166,13 +178,13 @@ def _fractionality(x: np.ndarray, binary: np.ndarray) -> np.ndarray:
 
 
 def _hand_over(model: HighsLp, heap: list, best: float, best_x: np.ndarray | None, nodes: int,
-               time_left: float, abs_gap: float) -> SolverAnswer:
+               time_left: float, abs_gap: float, pruned: float = np.inf) -> SolverAnswer:
     """HiGHS's own branch and bound takes the rest, from the incumbent; the better answer wins,
     and HiGHS's bound holds for the whole program whichever plan is kept (its optimum may
     come back a hair above the incumbent it was given)."""
     rest = model.mip(time_left, best_x)
     if rest.objective <= best:
         return rest
-    bound = max(rest.bound, min(b for b, *_ in heap))
+    bound = max(rest.bound, min(min(b for b, *_ in heap), pruned))
     state = LpState.OPTIMAL if best - bound <= abs_gap else LpState.TIME_LIMIT
     return SolverAnswer(state, best, min(best, bound), 0.0, nodes, Method.BRANCH_AND_BOUND, best_x)
