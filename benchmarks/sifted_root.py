@@ -39,31 +39,32 @@ from planner.solve.highs import HighsLp  # noqa: E402
 HOUSEHOLDS = ROOT / "benchmarks" / "results" / "households"
 
 
+def _root(problem: PlanProblem, options, sifted: bool) -> tuple[float, object, dict, int]:
+    """One root on a model of its own (each compiled alike): seconds, answer, the sifted LP's
+    figures, lot columns."""
+    model = HighsLp(problem.problem, options)
+    lots = model.columns_of_vector(problem.program.sell)
+    candidates = np.concatenate([lots, model.columns_of_vector(problem.program.buy)])
+    started = time.perf_counter()
+    if sifted:
+        aggregation = Aggregation(model, lots, problem.layout.sell_holding, options.root_run)
+        answer, relax = sifted_root(model, candidates, aggregation, 600.0)
+    else:
+        answer, relax = model.root(time_left=600.0), None
+    return time.perf_counter() - started, answer, relax.stats if relax is not None else {}, len(lots)
+
+
 def measure(book: Path, run: int) -> None:
     gc.disable()
-    h = models.load_household(book)
-    problem = PlanProblem(h)
+    problem = PlanProblem(models.load_household(book))
     options = dataclasses.replace(problem.options(None, None), root_run=run)
-    lots = None
-    timings, answers = {}, {}
-    for way in ("cold", "sifted"):           # each on a model of its own, compiled alike
-        model = HighsLp(problem.problem, options)
-        lots = model.columns_of_vector(problem.program.sell)
-        candidates = np.concatenate([lots, model.columns_of_vector(problem.program.buy)])
-        started = time.perf_counter()
-        if way == "cold":
-            answers[way], relax = model.root(time_left=600.0), None
-        else:
-            aggregation = Aggregation(model, lots, problem.layout.sell_holding, run)
-            answers[way], relax = sifted_root(model, candidates, aggregation, 600.0)
-        timings[way] = time.perf_counter() - started
-        stats = relax.stats if relax is not None else {}
-    cold, sifted = answers["cold"], answers["sifted"]
-    print(f"{book.name}: {len(lots):,} lot columns; cold root {timings['cold']:.2f} s ({cold.value:,.2f}); "
-          f"sifted root (runs of {run}) {timings['sifted']:.2f} s: {sifted.state.value}, "
+    cold_s, cold, _, lots = _root(problem, options, sifted=False)
+    sifted_s, sifted, stats, _ = _root(problem, options, sifted=True)
+    print(f"{book.name}: {lots:,} lot columns; cold root {cold_s:.2f} s ({cold.value:,.2f}); "
+          f"sifted root (runs of {run}) {sifted_s:.2f} s: {sifted.state.value}, "
           f"{stats.get('rounds', 0)} rounds, working set {stats.get('working_set_columns', 0):,}, "
-          f"{sifted.value:,.2f} ({sifted.value - cold.value:+.2f}); ratio "
-          f"{timings['cold'] / timings['sifted']:.1f}x", flush=True)
+          f"{sifted.value:,.2f} ({sifted.value - cold.value:+.2f}); ratio {cold_s / sifted_s:.1f}x",
+          flush=True)
 
 
 def main(argv=None) -> int:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .highs import HighsLp
 from .options import Method, SolverOptions
-from .relaxation import LpAnswer, LpState, Relaxation, SolverAnswer
+from .relaxation import Fallback, LpState, Relaxation, SolverAnswer
 
 
 @dataclass
@@ -35,7 +34,7 @@ class _Node:
 
 def branch_and_bound(model: HighsLp, relax: Relaxation, root_value: float, root_x: np.ndarray,
                      options: SolverOptions, start: float, priority: np.ndarray,
-                     fallback: Callable[[dict[int, float], float, float], LpAnswer] | None = None,
+                     fallback: Fallback | None = None,
                      probes_count: bool = False) -> SolverAnswer:
     """Best-first search with diving: a node is solved when popped (children inherit the
     parent's bound), ties go to the deepest node, and the child in the direction the

@@ -16,7 +16,7 @@ from .aggregate import Aggregation
 from .branch_and_bound import branch_and_bound
 from .highs import HighsLp, set_basis_status
 from .options import Method, SolverOptions
-from .relaxation import LpAnswer, LpState, SolverAnswer
+from .relaxation import Fallback, LpAnswer, LpState, SolverAnswer
 from .rounding import round_and_prove, settle_structure
 from .sifting import ROOT_PRICE_TOL, SiftedLp
 
@@ -138,9 +138,6 @@ def sifted_root(model: HighsLp, candidates: np.ndarray, aggregation: Aggregation
                     max_rounds=options.root_sift_rounds, flip=False, tolerance=ROOT_PRICE_TOL)
     model.root_seconds = time.perf_counter() - start
     return (root, relax) if root.state is LpState.OPTIMAL else (root, None)
-
-
-Fallback = Callable[[dict[int, float], float, float], LpAnswer]
 
 
 def _from_vertex(model: HighsLp, set_basis: Callable, vertex: object) -> Fallback:

@@ -43,7 +43,7 @@ class SolverOptions:
     # With sifting, the root relaxation starts from the program with each run of this many
     # neighbouring lots of a holding summed into one column (planner.solve.aggregate; 0 or 1:
     # the whole program, cold), and is sifted for at most root_sift_rounds rounds before the
-    # whole program takes it. On seven 1e6-lot books: 0.3-0.7 s against 2.1-21.9 s cold.
+    # whole program takes it. On seven 1e6-lot books: 0.4-0.6 s against 2.4-22 s cold.
     root_run: int = 8
     root_sift_rounds: int = 8
     # After such a root, a node sifts this many rounds from its parent's working set before it

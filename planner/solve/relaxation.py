@@ -3,6 +3,7 @@
 (:class:`planner.solve.sifting.SiftedLp`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple, Protocol
@@ -27,6 +28,11 @@ class LpAnswer(NamedTuple):
     value: float                 # optimum (OPTIMAL) or lower bound (CUTOFF, PROBED); else inf
     x: np.ndarray | None = None  # the solution in the whole program's columns (OPTIMAL)
     estimate: float = np.inf     # PROBED: the working set's optimum, an upper bound
+
+
+# A node's relaxation solved another way when sifting did not settle it: (fixed, time_left,
+# cutoff) -> its answer (planner.solve.driver makes them).
+Fallback = Callable[[dict[int, float], float, float], LpAnswer]
 
 
 class Relaxation(Protocol):

@@ -192,15 +192,15 @@ class SiftedLp:
             lower, upper = self._row_bounds()
             for sign in (1.0, -1.0):
                 ys, ds = sign * y, sign * d
-                reach = _extreme(ds[self.cols], self.node_lower[self.cols], self.node_upper[self.cols])
-                need = -_extreme(-ys, lower, upper)
-                if not (np.isfinite(need) and reach < need - 1e-9 * max(1.0, abs(need))):
+                deficit = _deficit(ds[self.cols], ys, self.node_lower[self.cols], self.node_upper[self.cols],
+                                   lower, upper)
+                if not deficit:
                     continue
                 helps = room & np.where(self.state == LOWER, ds > 0, ds < 0)
                 helpful = np.flatnonzero(helps)
                 closes = np.abs(ds[helpful]) * (self.upper[helpful] - self.lower[helpful])
                 order = np.argsort(-closes, kind="stable")
-                count = int(np.searchsorted(np.cumsum(closes[order]), 2.0 * (need - reach))) + 1
+                count = int(np.searchsorted(np.cumsum(closes[order]), 2.0 * deficit)) + 1
                 chosen = helpful[order[:max(count, 64)]]
                 break
         if not len(chosen):
@@ -344,14 +344,18 @@ def _fixings(full: HighsLp, x: np.ndarray, reduced_cost: np.ndarray, candidates:
     return state
 
 
+def _deficit(d: np.ndarray, y: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             row_lower: np.ndarray, row_upper: np.ndarray) -> float:
+    """How far max yᵀAx over ``lower ≤ x ≤ upper`` (``d`` = Aᵀy) falls short of min yᵀr over
+    the row bounds: > 0 makes ``y`` a Farkas certificate; 0 where it does not fall short."""
+    reach, need = _extreme(d, lower, upper), -_extreme(-y, row_lower, row_upper)
+    short = np.isfinite(need) and reach < need - 1e-9 * max(1.0, abs(need))
+    return float(need - reach) if short else 0.0
+
+
 def proves_infeasible(A, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, row_lower: np.ndarray,
                       row_upper: np.ndarray) -> bool:
     """Whether the ray ``y`` (either sign) is a Farkas certificate for rows ``row_lower ≤ Ax ≤
     row_upper`` over ``lower ≤ x ≤ upper``: yᵀAx cannot reach what the row bounds ask of it."""
     d = A.T @ y
-    for sign in (1.0, -1.0):
-        reach = _extreme(sign * d, lower, upper)
-        need = -_extreme(-sign * y, row_lower, row_upper)
-        if np.isfinite(need) and reach < need - 1e-9 * max(1.0, abs(need)):
-            return True
-    return False
+    return any(_deficit(sign * d, sign * y, lower, upper, row_lower, row_upper) > 0 for sign in (1.0, -1.0))
